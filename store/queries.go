@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tend-app/tend/config"
+)
+
+// RecordDelivery notes a webhook delivery inside tx. It reports false when
+// the delivery id was already recorded: a redelivery, whose keys were already
+// enqueued. The row is written in the same transaction as the keys, so a
+// delivery that failed to enqueue is not remembered and its redelivery works.
+func (s *Store) RecordDelivery(ctx context.Context, tx Tx, id, event string, keyCount int) (bool, error) {
+	n, err := tx.Exec(ctx, `INSERT INTO tend_delivery (id, event, received_at, key_count) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+		id, event, ms(s.now()), keyCount)
+	if err != nil {
+		return false, fmt.Errorf("record delivery %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// PruneDeliveries forgets deliveries received before t.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.Q().Exec(ctx, `DELETE FROM tend_delivery WHERE received_at < $1`, ms(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// KeyState is the bookkeeping row of one key.
+type KeyState struct {
+	Key          string
+	Generation   int64
+	LastEventAt  time.Time
+	PendingSince time.Time // zero when no event is waiting for a run
+	LastRunAt    time.Time
+	LastOutcome  string
+	LastDelivery string
+}
+
+// BumpKey records an event for key: its generation moves and it becomes
+// pending if it was not. It returns the new generation.
+// delivery, when not empty, is remembered so a run's log line can name the
+// last delivery that asked for it.
+func (s *Store) BumpKey(ctx context.Context, tx Tx, key, delivery string) (int64, error) {
+	now := ms(s.now())
+	var gen int64
+	err := tx.QueryRow(ctx, `INSERT INTO tend_key (key, generation, last_event_at, pending_since, last_delivery) VALUES ($1, 1, $2, $2, $3)
+ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + 1, last_event_at = $2,
+  pending_since = COALESCE(tend_key.pending_since, $2),
+  last_delivery = CASE WHEN $3 = '' THEN tend_key.last_delivery ELSE $3 END
+RETURNING generation`, key, now, delivery).Scan(&gen)
+	if err != nil {
+		return 0, fmt.Errorf("bump key %s: %w", key, err)
+	}
+	return gen, nil
+}
+
+// GetKey reads a key's row; lock takes a row lock until tx ends (Postgres).
+// A key that was never bumped reads as generation 0.
+func (s *Store) GetKey(ctx context.Context, tx Tx, key string, lock bool) (KeyState, error) {
+	q := `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, '') FROM tend_key WHERE key = $1`
+	if lock {
+		q += s.ForUpdate()
+	}
+	st := KeyState{Key: key}
+	var lastEvent, pending, lastRun int64
+	err := tx.QueryRow(ctx, q, key).Scan(&st.Generation, &lastEvent, &pending, &lastRun, &st.LastOutcome, &st.LastDelivery)
+	if errors.Is(err, ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("read key %s: %w", key, err)
+	}
+	st.LastEventAt, st.PendingSince, st.LastRunAt = fromMS(lastEvent), fromMS(pending), fromMS(lastRun)
+	return st, nil
+}
+
+// StartRun clears the key's pending mark: the run about to start reads the
+// world after every event recorded so far.
+func (s *Store) StartRun(ctx context.Context, tx Tx, key string) error {
+	_, err := tx.Exec(ctx, `UPDATE tend_key SET pending_since = NULL WHERE key = $1`, key)
+	if err != nil {
+		return fmt.Errorf("start run %s: %w", key, err)
+	}
+	return nil
+}
+
+// FinishRun records a run's outcome.
+func (s *Store) FinishRun(ctx context.Context, tx Tx, key, outcome string) error {
+	_, err := tx.Exec(ctx, `UPDATE tend_key SET last_run_at = $2, last_outcome = $3 WHERE key = $1`, key, ms(s.now()), outcome)
+	if err != nil {
+		return fmt.Errorf("finish run %s: %w", key, err)
+	}
+	return nil
+}
+
+// RepoRecord is the cached config of one repository.
+type RepoRecord struct {
+	Repo           string // lower-case owner/name
+	InstallationID int64
+	Managed        bool
+	Source, Path   string
+	Raw            []byte
+	Errors         string // the problems of an invalid config, one per line
+	LoadedAt       time.Time
+}
+
+// GetRepo reads a repository's cached config.
+func (s *Store) GetRepo(ctx context.Context, repo string) (RepoRecord, bool, error) {
+	r := RepoRecord{Repo: repo}
+	var loaded int64
+	err := s.Q().QueryRow(ctx, `SELECT installation_id, managed, config_source, config_path, config_raw, config_errors, loaded_at FROM tend_repo WHERE repo = $1`, repo).
+		Scan(&r.InstallationID, &r.Managed, &r.Source, &r.Path, &r.Raw, &r.Errors, &loaded)
+	if errors.Is(err, ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("read repo %s: %w", repo, err)
+	}
+	r.LoadedAt = fromMS(loaded)
+	return r, true, nil
+}
+
+// SaveRepo stores a repository's config and rebuilds its rule index and
+// release subscriptions in one transaction. cfg is the parsed config (nil
+// when the repository is unmanaged or its config is invalid: it then has no
+// rules). Resync times of unchanged rules are kept; new rules get a first
+// resync spread over their period, so that a thousand repositories installed
+// at once do not all resync in the same minute.
+func (s *Store) SaveRepo(ctx context.Context, rec RepoRecord, cfg *config.Config) error {
+	now := s.now()
+	return s.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tend_repo (repo, installation_id, managed, config_source, config_path, config_raw, config_errors, loaded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (repo) DO UPDATE SET installation_id = CASE WHEN $2 = 0 THEN tend_repo.installation_id ELSE $2 END,
+  managed = $3, config_source = $4, config_path = $5, config_raw = $6, config_errors = $7, loaded_at = $8`,
+			rec.Repo, rec.InstallationID, rec.Managed, rec.Source, rec.Path, rec.Raw, rec.Errors, ms(now)); err != nil {
+			return fmt.Errorf("save repo %s: %w", rec.Repo, err)
+		}
+		existing := map[string]int64{} // rule -> resync_ms
+		rows, err := tx.Query(ctx, `SELECT rule, resync_ms FROM tend_rule WHERE repo = $1`, rec.Repo)
+		if err != nil {
+			return fmt.Errorf("read rules of %s: %w", rec.Repo, err)
+		}
+		for rows.Next() {
+			var name string
+			var period int64
+			if err := rows.Scan(&name, &period); err != nil {
+				rows.Close()
+				return err
+			}
+			existing[name] = period
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var rules []config.Rule
+		if cfg != nil {
+			rules = cfg.Rules
+		}
+		keep := map[string]bool{}
+		for _, r := range rules {
+			keep[r.Name] = true
+			period := r.On.Resync.Milliseconds()
+			var next any
+			if period > 0 {
+				next = ms(now) + spread(rec.Repo+":"+r.Name, period)
+			}
+			if old, ok := existing[r.Name]; ok && old == period {
+				if _, err := tx.Exec(ctx, `UPDATE tend_rule SET reconciler = $3, issue_label = $4 WHERE repo = $1 AND rule = $2`,
+					rec.Repo, r.Name, r.Reconciler, r.On.IssueLabel); err != nil {
+					return fmt.Errorf("update rule %s: %w", r.Name, err)
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO tend_rule (repo, rule, reconciler, resync_ms, next_resync_at, issue_label) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (repo, rule) DO UPDATE SET reconciler = $3, resync_ms = $4, next_resync_at = $5, issue_label = $6`,
+				rec.Repo, r.Name, r.Reconciler, period, next, r.On.IssueLabel); err != nil {
+				return fmt.Errorf("index rule %s: %w", r.Name, err)
+			}
+		}
+		for name := range existing {
+			if !keep[name] {
+				if _, err := tx.Exec(ctx, `DELETE FROM tend_rule WHERE repo = $1 AND rule = $2`, rec.Repo, name); err != nil {
+					return fmt.Errorf("drop rule %s: %w", name, err)
+				}
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM tend_release_sub WHERE repo = $1`, rec.Repo); err != nil {
+			return fmt.Errorf("clear release subscriptions of %s: %w", rec.Repo, err)
+		}
+		for _, r := range rules {
+			for _, src := range r.ReleaseSources(rec.Repo) {
+				if _, err := tx.Exec(ctx, `INSERT INTO tend_release_sub (source, repo, rule) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+					src, rec.Repo, r.Name); err != nil {
+					return fmt.Errorf("subscribe %s to %s: %w", r.Name, src, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// spread maps a name to a stable offset in [0, period), so the first resync
+// of each rule lands at its own point in the period.
+func spread(name string, period int64) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return int64(h.Sum64() % uint64(period))
+}
+
+// RuleRef names one rule of one repository.
+type RuleRef struct {
+	Repo string // lower-case owner/name
+	Rule string
+}
+
+// ReleaseSubscribers lists the rules that subscribe to releases of source
+// ("owner/name").
+func (s *Store) ReleaseSubscribers(ctx context.Context, source string) ([]RuleRef, error) {
+	rows, err := s.Q().Query(ctx, `SELECT repo, rule FROM tend_release_sub WHERE source = $1 ORDER BY repo, rule`, strings.ToLower(source))
+	if err != nil {
+		return nil, fmt.Errorf("read release subscribers of %s: %w", source, err)
+	}
+	defer rows.Close()
+	var out []RuleRef
+	for rows.Next() {
+		var r RuleRef
+		if err := rows.Scan(&r.Repo, &r.Rule); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ClaimDueResyncs returns the rules whose resync time has come (at most
+// limit) and moves each one's next time a period ahead, inside tx so that the
+// claim and the enqueue commit together.
+func (s *Store) ClaimDueResyncs(ctx context.Context, tx Tx, limit int) ([]RuleRef, error) {
+	now := ms(s.now())
+	rows, err := tx.Query(ctx, `SELECT repo, rule, resync_ms, next_resync_at FROM tend_rule
+WHERE next_resync_at IS NOT NULL AND next_resync_at <= $1 ORDER BY next_resync_at LIMIT $2`+s.ForUpdate(), now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read due resyncs: %w", err)
+	}
+	type due struct {
+		RuleRef
+		period, next int64
+	}
+	var all []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.Repo, &d.Rule, &d.period, &d.next); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]RuleRef, 0, len(all))
+	for _, d := range all {
+		next := d.next + d.period
+		if next <= now { // far behind (the service was down): restart the cycle from now
+			next = now + d.period
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tend_rule SET next_resync_at = $3 WHERE repo = $1 AND rule = $2`, d.Repo, d.Rule, next); err != nil {
+			return nil, fmt.Errorf("advance resync of %s:%s: %w", d.Repo, d.Rule, err)
+		}
+		out = append(out, d.RuleRef)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Repo+":"+out[i].Rule < out[j].Repo+":"+out[j].Rule })
+	return out, nil
+}
