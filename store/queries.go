@@ -103,15 +103,7 @@ func (s *Store) FinishRun(ctx context.Context, tx Tx, key, outcome string) error
 }
 
 // RepoRecord is the cached config of one repository.
-type RepoRecord struct {
-	Repo           string // lower-case owner/name
-	InstallationID int64
-	Managed        bool
-	Source, Path   string
-	Raw            []byte
-	Errors         string // the problems of an invalid config, one per line
-	LoadedAt       time.Time
-}
+type RepoRecord = config.Record
 
 // GetRepo reads a repository's cached config.
 func (s *Store) GetRepo(ctx context.Context, repo string) (RepoRecord, bool, error) {

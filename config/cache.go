@@ -1,0 +1,154 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+)
+
+// Record is the cached form of a repository's config, as kept in the
+// database shared by every replica.
+type Record struct {
+	Repo           string // lower-case owner/name
+	InstallationID int64
+	Managed        bool
+	Source, Path   string
+	Raw            []byte
+	Errors         string // an invalid config's problems, one per line
+	LoadedAt       time.Time
+}
+
+// Persister stores Records; the store package implements it and rebuilds
+// the rule index (resync schedule, release subscriptions) on every save.
+type Persister interface {
+	SaveRepo(ctx context.Context, rec Record, cfg *Config) error
+	GetRepo(ctx context.Context, repo string) (Record, bool, error)
+}
+
+// Cache serves repository configs to the webhook handlers and workers from
+// memory, then the database, then GitHub. A config is re-read from the
+// database after MemoryTTL (another replica may have refreshed it) and from
+// GitHub after MaxAge, besides the explicit Refresh on a push that touches
+// it. Reads from GitHub go through the conditional-request cache, so an
+// unchanged file costs a 304.
+type Cache struct {
+	Loader    *Loader
+	Store     Persister
+	MemoryTTL time.Duration
+	MaxAge    time.Duration
+	// MaxEntries bounds the memory cache (default 10000).
+	MaxEntries int
+
+	mu  sync.Mutex
+	mem map[string]cacheEntry
+	now func() time.Time
+}
+
+type cacheEntry struct {
+	loaded *Loaded
+	at     time.Time
+}
+
+// NewCache returns a Cache with the default ages: one minute in memory,
+// one hour before a background reload from GitHub.
+func NewCache(loader *Loader, st Persister) *Cache {
+	return &Cache{Loader: loader, Store: st, MemoryTTL: time.Minute, MaxAge: time.Hour, MaxEntries: 10000, mem: map[string]cacheEntry{}, now: time.Now}
+}
+
+// ClientFunc returns a GitHub client for the repository's installation; it
+// is only called when the config must be read from GitHub.
+type ClientFunc func() (*github.Client, error)
+
+// Get returns the config of owner/repo.
+func (c *Cache) Get(ctx context.Context, owner, repo string, installationID int64, client ClientFunc) (*Loaded, error) {
+	full := strings.ToLower(owner + "/" + repo)
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.mem[full]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < c.MemoryTTL {
+		return e.loaded, nil
+	}
+	rec, found, err := c.Store.GetRepo(ctx, full)
+	if err != nil {
+		return nil, err
+	}
+	if found && now.Sub(rec.LoadedAt) < c.MaxAge {
+		l := fromRecord(rec)
+		c.remember(full, l, now)
+		return l, nil
+	}
+	return c.Refresh(ctx, owner, repo, installationID, client)
+}
+
+// Refresh reads the config from GitHub, saves it (rebuilding the rule
+// index) and returns it.
+func (c *Cache) Refresh(ctx context.Context, owner, repo string, installationID int64, client ClientFunc) (*Loaded, error) {
+	full := strings.ToLower(owner + "/" + repo)
+	gh, err := client()
+	if err != nil {
+		return nil, fmt.Errorf("github client for %s: %w", full, err)
+	}
+	l, err := c.Loader.Load(ctx, gh, owner, repo, "")
+	if err != nil {
+		return nil, err
+	}
+	rec := Record{Repo: full, InstallationID: installationID, Managed: l.Managed(), Source: l.Source, Path: l.Path, Raw: l.Raw}
+	if len(l.Invalid) > 0 {
+		rec.Errors = l.Invalid.Error()
+	}
+	if err := c.Store.SaveRepo(ctx, rec, l.Config); err != nil {
+		return nil, err
+	}
+	c.remember(full, l, c.now())
+	return l, nil
+}
+
+// Invalidate drops the memory copy of a repository's config.
+func (c *Cache) Invalidate(owner, repo string) {
+	c.mu.Lock()
+	delete(c.mem, strings.ToLower(owner+"/"+repo))
+	c.mu.Unlock()
+}
+
+func (c *Cache) remember(full string, l *Loaded, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.mem) >= c.MaxEntries {
+		// Evict the stalest entries; a miss only costs a database read.
+		cutoff := at.Add(-c.MemoryTTL / 2)
+		for k, e := range c.mem {
+			if e.at.Before(cutoff) || len(c.mem) >= c.MaxEntries {
+				delete(c.mem, k)
+			}
+		}
+	}
+	c.mem[full] = cacheEntry{loaded: l, at: at}
+}
+
+// fromRecord rebuilds a Loaded from its cached form. The raw file is parsed
+// again rather than trusting anything derived from it.
+func fromRecord(rec Record) *Loaded {
+	l := &Loaded{Source: rec.Source, Path: rec.Path, Raw: rec.Raw}
+	if len(rec.Raw) == 0 {
+		if rec.Errors != "" { // a dangling remote reference: nothing to parse
+			l.Invalid = Errors{{File: rec.Path, Msg: rec.Errors}}
+		}
+		return l
+	}
+	cfg, err := Parse(rec.Path, rec.Raw)
+	if err != nil {
+		if errs, ok := err.(Errors); ok {
+			l.Invalid = errs
+		} else {
+			l.Invalid = Errors{{File: rec.Path, Msg: err.Error()}}
+		}
+		return l
+	}
+	l.Config = cfg
+	return l
+}
