@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -82,30 +83,37 @@ func (c *Cache) Get(ctx context.Context, owner, repo string, installationID int6
 		c.remember(full, l, now)
 		return l, nil
 	}
-	return c.Refresh(ctx, owner, repo, installationID, client)
+	l, _, err := c.Refresh(ctx, owner, repo, installationID, client)
+	return l, err
 }
 
 // Refresh reads the config from GitHub, saves it (rebuilding the rule
-// index) and returns it.
-func (c *Cache) Refresh(ctx context.Context, owner, repo string, installationID int64, client ClientFunc) (*Loaded, error) {
+// index) and returns it. changed reports whether it differs from what was
+// cached before (a repository seen for the first time counts as changed).
+func (c *Cache) Refresh(ctx context.Context, owner, repo string, installationID int64, client ClientFunc) (l *Loaded, changed bool, err error) {
 	full := strings.ToLower(owner + "/" + repo)
 	gh, err := client()
 	if err != nil {
-		return nil, fmt.Errorf("github client for %s: %w", full, err)
+		return nil, false, fmt.Errorf("github client for %s: %w", full, err)
 	}
-	l, err := c.Loader.Load(ctx, gh, owner, repo, "")
+	l, err = c.Loader.Load(ctx, gh, owner, repo, "")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	rec := Record{Repo: full, InstallationID: installationID, Managed: l.Managed(), Source: l.Source, Path: l.Path, Raw: l.Raw}
 	if len(l.Invalid) > 0 {
 		rec.Errors = l.Invalid.Error()
 	}
+	prev, found, err := c.Store.GetRepo(ctx, full)
+	if err != nil {
+		return nil, false, err
+	}
+	changed = !found || !bytes.Equal(prev.Raw, rec.Raw) || prev.Source != rec.Source || prev.Path != rec.Path || prev.Errors != rec.Errors
 	if err := c.Store.SaveRepo(ctx, rec, l.Config); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c.remember(full, l, c.now())
-	return l, nil
+	return l, changed, nil
 }
 
 // Invalidate drops the memory copy of a repository's config.

@@ -130,11 +130,11 @@ func (s *Store) GetRepo(ctx context.Context, repo string) (RepoRecord, bool, err
 func (s *Store) SaveRepo(ctx context.Context, rec RepoRecord, cfg *config.Config) error {
 	now := s.now()
 	return s.InTx(ctx, func(tx Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO tend_repo (repo, installation_id, managed, config_source, config_path, config_raw, config_errors, loaded_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (repo) DO UPDATE SET installation_id = CASE WHEN $2 = 0 THEN tend_repo.installation_id ELSE $2 END,
-  managed = $3, config_source = $4, config_path = $5, config_raw = $6, config_errors = $7, loaded_at = $8`,
-			rec.Repo, rec.InstallationID, rec.Managed, rec.Source, rec.Path, rec.Raw, rec.Errors, ms(now)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO tend_repo (repo, installation_id, managed, config_source, config_repo, config_path, config_raw, config_errors, loaded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (repo) DO UPDATE SET installation_id = CASE WHEN excluded.installation_id = 0 THEN tend_repo.installation_id ELSE excluded.installation_id END,
+  managed = $3, config_source = $4, config_repo = $5, config_path = $6, config_raw = $7, config_errors = $8, loaded_at = $9`,
+			rec.Repo, rec.InstallationID, rec.Managed, rec.Source, sourceRepo(rec.Source), rec.Path, rec.Raw, rec.Errors, ms(now)); err != nil {
 			return fmt.Errorf("save repo %s: %w", rec.Repo, err)
 		}
 		existing := map[string]int64{} // rule -> resync_ms
@@ -196,6 +196,59 @@ ON CONFLICT (repo, rule) DO UPDATE SET reconciler = $3, resync_ms = $4, next_res
 					src, rec.Repo, r.Name); err != nil {
 					return fmt.Errorf("subscribe %s to %s: %w", r.Name, src, err)
 				}
+			}
+		}
+		return nil
+	})
+}
+
+// sourceRepo turns appconfig's "owner/name@ref" into "owner/name".
+func sourceRepo(source string) string {
+	if i := strings.IndexByte(source, '@'); i >= 0 {
+		source = source[:i]
+	}
+	return strings.ToLower(source)
+}
+
+// ConfigUser is a repository whose config lives in another repository.
+type ConfigUser struct {
+	Repo string // lower-case owner/name of the repository using the config
+	Path string // path of the config file in the source repository
+}
+
+// ReposUsingConfig lists the repositories whose config was read from
+// source ("owner/name") other than source itself: users of an org-wide
+// default or of a remote reference.
+func (s *Store) ReposUsingConfig(ctx context.Context, source string) ([]ConfigUser, error) {
+	src := strings.ToLower(source)
+	rows, err := s.Q().Query(ctx, `SELECT repo, config_path FROM tend_repo WHERE config_repo = $1 AND repo <> $1 ORDER BY repo`, src)
+	if err != nil {
+		return nil, fmt.Errorf("read users of config in %s: %w", source, err)
+	}
+	defer rows.Close()
+	var out []ConfigUser
+	for rows.Next() {
+		var u ConfigUser
+		if err := rows.Scan(&u.Repo, &u.Path); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// ForgetRepo drops a repository that tend no longer has access to: its
+// cached config, rules and subscriptions.
+func (s *Store) ForgetRepo(ctx context.Context, repo string) error {
+	repo = strings.ToLower(repo)
+	return s.InTx(ctx, func(tx Tx) error {
+		for _, q := range []string{
+			`DELETE FROM tend_release_sub WHERE repo = $1`,
+			`DELETE FROM tend_rule WHERE repo = $1`,
+			`DELETE FROM tend_repo WHERE repo = $1`,
+		} {
+			if _, err := tx.Exec(ctx, q, repo); err != nil {
+				return fmt.Errorf("forget %s: %w", repo, err)
 			}
 		}
 		return nil
@@ -275,4 +328,22 @@ WHERE next_resync_at IS NOT NULL AND next_resync_at <= $1 ORDER BY next_resync_a
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Repo+":"+out[i].Rule < out[j].Repo+":"+out[j].Rule })
 	return out, nil
+}
+
+// KnownRepos returns every repository with a cached config row.
+func (s *Store) KnownRepos(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.Q().Query(ctx, `SELECT repo FROM tend_repo`)
+	if err != nil {
+		return nil, fmt.Errorf("read known repos: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out[r] = true
+	}
+	return out, rows.Err()
 }

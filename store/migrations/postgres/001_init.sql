@@ -26,11 +26,16 @@ CREATE TABLE tend_repo (
     installation_id BIGINT NOT NULL DEFAULT 0,
     managed         BOOLEAN NOT NULL DEFAULT FALSE,
     config_source   TEXT NOT NULL DEFAULT '',
+    -- config_repo is the lower-case owner/name the config was read from (the
+    -- repository itself, the owner's .github, or a remote reference), so a
+    -- push there can resync every repository that uses it.
+    config_repo     TEXT NOT NULL DEFAULT '',
     config_path     TEXT NOT NULL DEFAULT '',
     config_raw      BYTEA,
     config_errors   TEXT NOT NULL DEFAULT '',
     loaded_at       BIGINT NOT NULL
 );
+CREATE INDEX tend_repo_config_repo ON tend_repo (config_repo);
 
 -- The rule index: one row per rule of every managed repository, with its
 -- resync schedule and issue label.

@@ -1,0 +1,176 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/store"
+)
+
+// Intaker durably enqueues a delivery's keys (the queue implements it).
+type Intaker interface {
+	Intake(ctx context.Context, d queue.Delivery, ks []keys.Key) (queue.IntakeResult, error)
+}
+
+// Index answers the questions about all repositories that a single event
+// raises (the store implements it).
+type Index interface {
+	ReleaseSubscribers(ctx context.Context, source string) ([]store.RuleRef, error)
+	ReposUsingConfig(ctx context.Context, source string) ([]store.ConfigUser, error)
+	ForgetRepo(ctx context.Context, repo string) error
+}
+
+// Deps are what every handler needs.
+type Deps struct {
+	Clients  githubapp.ClientCreator
+	Configs  *config.Cache
+	Index    Index
+	Queue    Intaker
+	Identity *changes.Identity
+}
+
+// All returns one handler per event family tend listens to.
+func All(d Deps) []githubapp.EventHandler {
+	return []githubapp.EventHandler{
+		&Push{d}, &Release{d}, &Issues{d}, &IssueComment{d},
+		&CheckRun{d}, &PullRequest{d}, &Installation{d},
+	}
+}
+
+// Events lists every event tend subscribes to (for app.yml and tests).
+func Events() []string {
+	var out []string
+	for _, h := range All(Deps{}) {
+		out = append(out, h.Handles()...)
+	}
+	return out
+}
+
+// decode parses a payload; a malformed one is the sender's fault and is
+// answered with 400 through go-githubapp's ValidationError.
+func decode(eventType, deliveryID string, payload []byte, v any) error {
+	if err := json.Unmarshal(payload, v); err != nil {
+		return githubapp.ValidationError{EventType: eventType, DeliveryID: deliveryID, Cause: fmt.Errorf("malformed %s payload: %w", eventType, err)}
+	}
+	return nil
+}
+
+// summary is the body of tend's answer to a delivery, visible in GitHub's
+// "Recent Deliveries" view, which makes "why did nothing happen" answerable.
+type summary struct {
+	Keys      []string `json:"keys"`
+	Inserted  int      `json:"inserted"`
+	Collapsed int      `json:"collapsed"`
+	Duplicate bool     `json:"duplicate,omitempty"`
+	Ignored   string   `json:"ignored,omitempty"`
+}
+
+const maxKeysInSummary = 50
+
+func respond(ctx context.Context, s summary) {
+	if len(s.Keys) > maxKeysInSummary {
+		s.Keys = append(s.Keys[:maxKeysInSummary:maxKeysInSummary], fmt.Sprintf("... and %d more", len(s.Keys)-maxKeysInSummary))
+	}
+	githubapp.SetResponder(ctx, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_ = json.NewEncoder(w).Encode(s)
+	})
+}
+
+// ignore answers a delivery that maps to no keys, saying why.
+func ignore(ctx context.Context, why string) error {
+	zerolog.Ctx(ctx).Debug().Str("ignored", why).Msg("delivery maps to no keys")
+	respond(ctx, summary{Keys: []string{}, Ignored: why})
+	return nil
+}
+
+// enqueue takes in the delivery's keys and answers GitHub.
+func (d Deps) enqueue(ctx context.Context, eventType, deliveryID string, ks []keys.Key) error {
+	log := zerolog.Ctx(ctx)
+	if len(ks) == 0 {
+		return ignore(ctx, "no rule matches")
+	}
+	res, err := d.Queue.Intake(ctx, queue.Delivery{ID: deliveryID, Event: eventType}, ks)
+	if err != nil {
+		return fmt.Errorf("enqueue keys: %w", err)
+	}
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = k.String()
+	}
+	ev := log.Info().Int("keys", len(ks)).Int("inserted", res.Inserted).Int("collapsed", res.Collapsed).Bool("duplicate", res.Duplicate)
+	if len(ks) <= 10 {
+		ev = ev.Strs("key", names)
+	}
+	ev.Msg("delivery enqueued")
+	respond(ctx, summary{Keys: names, Inserted: res.Inserted, Collapsed: res.Collapsed, Duplicate: res.Duplicate})
+	return nil
+}
+
+// loadConfig returns a repository's config from the cache.
+func (d Deps) loadConfig(ctx context.Context, installationID int64, owner, repo string) (*config.Loaded, error) {
+	l, err := d.Configs.Get(ctx, owner, repo, installationID, func() (*github.Client, error) {
+		return d.Clients.NewInstallationClient(installationID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config of %s/%s: %w", owner, repo, err)
+	}
+	return l, nil
+}
+
+// repoContext adds the installation and repository to the request's logger.
+func repoContext(ctx context.Context, installationID int64, fullName string) (context.Context, *zerolog.Logger) {
+	l := zerolog.Ctx(ctx).With().Int64(githubapp.LogKeyInstallationID, installationID).Str("repo", fullName).Logger()
+	return l.WithContext(ctx), &l
+}
+
+// splitFullName splits "owner/name".
+func splitFullName(full string) (string, string, bool) {
+	owner, name, ok := strings.Cut(full, "/")
+	return owner, name, ok && owner != "" && name != ""
+}
+
+// ruleKeys returns one rule key per rule for which want reports true.
+func ruleKeys(owner, repo string, cfg *config.Config, want func(config.Rule) bool) []keys.Key {
+	var out []keys.Key
+	for _, r := range cfg.Rules {
+		if want(r) {
+			if k, err := keys.ForRule(owner, repo, r.Name); err == nil {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// isBotBranch reports whether a PR's head looks like one of tend's.
+func isBotBranch(ref string) bool { return strings.HasPrefix(ref, changes.BranchPrefix) }
+
+// botPRKey returns the key of a PR that tend's bot opened, from the state
+// block in its body. PRs by anyone else have no key, whatever their body says.
+// The key must belong to the repository the event came from.
+func (d Deps) botPRKey(repoFullName string, user *github.User, headRef, body string) (keys.Key, bool) {
+	if user == nil || !d.Identity.IsBot(user.GetLogin(), user.GetType()) {
+		return keys.Key{}, false
+	}
+	if headRef != "" && !isBotBranch(headRef) {
+		return keys.Key{}, false
+	}
+	k, ok := changes.StateKey(body)
+	if !ok || !strings.EqualFold(k.FullName(), repoFullName) {
+		return keys.Key{}, false
+	}
+	return k, true
+}

@@ -1,0 +1,80 @@
+package changes
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/tend-app/tend/keys"
+)
+
+// State is the machine-readable block tend keeps at the end of each bot PR
+// body. It is only trusted in a PR body written by tend's bot account (the
+// caller checks the author); a block pasted into a comment means nothing.
+type State struct {
+	Version int    `json:"v"`
+	Key     string `json:"key"`
+	// Hash is the hash of the desired state the PR proposes.
+	Hash string `json:"hash,omitempty"`
+	// Base is the base-branch commit the PR was generated from; Head is the
+	// last commit tend wrote to the branch.
+	Base string `json:"base,omitempty"`
+	Head string `json:"head,omitempty"`
+	// Declined is the desired-state hash of a PR a person closed without
+	// merging; tend does not propose it again.
+	Declined string `json:"declined,omitempty"`
+	// HumanNotified is set once tend has commented that people pushed to
+	// the branch.
+	HumanNotified bool `json:"human,omitempty"`
+	// Extra carries bookkeeping of individual reconcilers.
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+const (
+	stateOpen  = "<!-- tend:state "
+	stateClose = " -->"
+	// maxStateLen bounds what is parsed out of an untrusted body.
+	maxStateLen = 16 << 10
+)
+
+// FormatState renders the block. JSON's HTML escaping turns "<" and ">"
+// into \u003c and \u003e, so nothing inside can close the comment early.
+func FormatState(s State) string {
+	if s.Version == 0 {
+		s.Version = 1
+	}
+	b, _ := json.Marshal(s)
+	return stateOpen + string(b) + stateClose
+}
+
+// ParseState finds the last state block in body. It reports false when
+// there is none or it does not parse, or its key is invalid.
+func ParseState(body string) (State, bool) {
+	for {
+		i := strings.LastIndex(body, stateOpen)
+		if i < 0 {
+			return State{}, false
+		}
+		rest := body[i+len(stateOpen):]
+		j := strings.Index(rest, stateClose)
+		if j >= 0 && j <= maxStateLen {
+			var s State
+			if err := json.Unmarshal([]byte(rest[:j]), &s); err == nil && s.Version >= 1 {
+				if _, err := keys.Parse(s.Key); err == nil {
+					return s, true
+				}
+			}
+		}
+		// A malformed last block: look at the one before it.
+		body = body[:i]
+	}
+}
+
+// StateKey returns the key recorded in a PR body's state block.
+func StateKey(body string) (keys.Key, bool) {
+	s, ok := ParseState(body)
+	if !ok {
+		return keys.Key{}, false
+	}
+	k, err := keys.Parse(s.Key)
+	return k, err == nil
+}

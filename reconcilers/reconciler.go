@@ -1,0 +1,51 @@
+package reconcilers
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/rs/zerolog"
+
+	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/keys"
+)
+
+// Reconciler makes the files of one key match their desired state.
+type Reconciler interface {
+	// Reconcile reads the current state for req.Key, computes the desired
+	// state and makes GitHub match. It must honour ctx. Errors are retried
+	// with backoff; wrap them with queue.Permanent or queue.RetryAfter to
+	// say otherwise.
+	Reconcile(ctx context.Context, req Request) (Result, error)
+}
+
+// Request is everything a reconciler is given for one run.
+type Request struct {
+	Key            keys.Key
+	Rule           config.Rule
+	Config         *config.Config
+	Repo           *github.Repository // as read at the start of the run (default branch, ...)
+	Client         *github.Client     // the installation's client (conditional-request cache)
+	InstallationID int64
+	// Attempt is 1 for a first try, more for retries.
+	Attempt int
+	// Delivery is the last webhook delivery that asked for the key.
+	Delivery string
+	Log      zerolog.Logger
+}
+
+// Result is what a run did.
+type Result struct {
+	// Outcome is one short word for logs and metrics: "noop", "pr-opened",
+	// "pr-updated", "pr-closed", ...
+	Outcome string
+	// RequeueAfter asks for another run after this long (e.g. the open-PR
+	// limit is reached).
+	RequeueAfter time.Duration
+}
+
+// Func adapts a function to Reconciler.
+type Func func(ctx context.Context, req Request) (Result, error)
+
+func (f Func) Reconcile(ctx context.Context, req Request) (Result, error) { return f(ctx, req) }

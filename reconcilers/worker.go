@@ -1,0 +1,298 @@
+package reconcilers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/queue"
+)
+
+// ConfigReporter tells a repository's people that its config is invalid
+// (a failing check run on the commit that introduced it).
+type ConfigReporter interface {
+	ReportConfig(ctx context.Context, client *github.Client, repo *github.Repository, loaded *config.Loaded) error
+}
+
+// PRLister lists the keys of a rule's open bot PRs, so a rule resync also
+// revisits PRs whose paths no longer exist or match.
+type PRLister interface {
+	OpenPRKeys(ctx context.Context, client *github.Client, owner, repo, rule string) ([]keys.Key, error)
+}
+
+// Forgetter drops what tend knows of a repository it lost access to.
+type Forgetter interface {
+	ForgetRepo(ctx context.Context, repo string) error
+}
+
+// Worker runs keys; it implements queue.Runner.
+type Worker struct {
+	Clients       githubapp.ClientCreator
+	Installations githubapp.InstallationsService
+	Configs       *config.Cache
+	// Reconcilers by the name rules use in `reconciler:`.
+	Reconcilers map[string]Reconciler
+	// Optional collaborators; nil disables what they do.
+	ConfigReporter ConfigReporter
+	PRs            PRLister
+	Forget         Forgetter
+	// MaxPaths bounds the keys one rule resync enqueues (default 5000).
+	MaxPaths int
+	// MaxTrees bounds the tree requests of one rule resync when GitHub
+	// truncates the recursive listing (default 1000).
+	MaxTrees int
+}
+
+// Run implements queue.Runner.
+func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
+	k := run.Key
+	log := zerolog.Nop()
+	if run.Log != nil {
+		log = *run.Log
+	}
+	inst, err := w.Installations.GetByRepository(ctx, k.Owner, k.Repo)
+	if err != nil {
+		var nf githubapp.InstallationNotFound
+		if errors.As(err, &nf) {
+			log.Info().Msg("repository is not installed any more; forgetting it")
+			if w.Forget != nil {
+				if err := w.Forget.ForgetRepo(ctx, k.FullName()); err != nil {
+					return queue.Result{}, err
+				}
+			}
+			return queue.Result{Outcome: "not-installed"}, nil
+		}
+		return queue.Result{}, classify(fmt.Errorf("find installation of %s: %w", k.FullName(), err))
+	}
+	if run.Log != nil {
+		run.Log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+			return c.Int64(githubapp.LogKeyInstallationID, inst.ID)
+		})
+		log = *run.Log
+	}
+	client, err := w.Clients.NewInstallationClient(inst.ID)
+	if err != nil {
+		return queue.Result{}, fmt.Errorf("client for installation %d: %w", inst.ID, err)
+	}
+	ctx = log.WithContext(ctx)
+	clientFn := func() (*github.Client, error) { return client, nil }
+
+	var res queue.Result
+	switch k.Kind() {
+	case keys.KindRepo:
+		res, err = w.syncRepo(ctx, log, client, inst.ID, k, clientFn)
+	case keys.KindRule:
+		res, err = w.syncRule(ctx, log, client, inst.ID, k, clientFn)
+	default:
+		res, err = w.reconcile(ctx, log, client, inst.ID, run, clientFn)
+	}
+	return res, classify(err)
+}
+
+// syncRepo reloads a repository's config; when it changed (or was never
+// seen), every rule is resynced. An invalid config is reported.
+func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, clientFn config.ClientFunc) (queue.Result, error) {
+	loaded, changed, err := w.Configs.Refresh(ctx, k.Owner, k.Repo, installationID, clientFn)
+	if err != nil {
+		return queue.Result{}, err
+	}
+	if len(loaded.Invalid) > 0 {
+		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
+		if w.ConfigReporter != nil {
+			repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
+			if err != nil {
+				return queue.Result{}, fmt.Errorf("read repository: %w", err)
+			}
+			if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
+				return queue.Result{}, fmt.Errorf("report invalid config: %w", err)
+			}
+		}
+		return queue.Result{Outcome: "invalid-config"}, nil
+	}
+	if !loaded.Managed() {
+		return queue.Result{Outcome: "unmanaged"}, nil
+	}
+	if w.ConfigReporter != nil && changed {
+		// A config that became valid clears an earlier failing report.
+		repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
+		if err != nil {
+			return queue.Result{}, fmt.Errorf("read repository: %w", err)
+		}
+		if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
+			return queue.Result{}, fmt.Errorf("report config: %w", err)
+		}
+	}
+	if !changed {
+		return queue.Result{Outcome: "config-unchanged"}, nil
+	}
+	var ks []keys.Key
+	for _, r := range loaded.Config.Rules {
+		if rk, err := keys.ForRule(k.Owner, k.Repo, r.Name); err == nil {
+			ks = append(ks, rk)
+		}
+	}
+	return queue.Result{Outcome: "config-loaded", Enqueue: ks}, nil
+}
+
+// syncRule lists the paths a rule matches on the default branch (and the
+// open requests and PRs it owns) and enqueues a key for each.
+func (w *Worker) syncRule(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, clientFn config.ClientFunc) (queue.Result, error) {
+	loaded, err := w.Configs.Get(ctx, k.Owner, k.Repo, installationID, clientFn)
+	if err != nil {
+		return queue.Result{}, err
+	}
+	if !loaded.Managed() {
+		return queue.Result{Outcome: "unmanaged"}, nil
+	}
+	rule, ok := loaded.Config.Rule(k.Rule)
+	if !ok {
+		return queue.Result{Outcome: "rule-gone"}, nil
+	}
+	repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
+	if err != nil {
+		return queue.Result{}, fmt.Errorf("read repository: %w", err)
+	}
+	paths, err := w.listPaths(ctx, client, k.Owner, k.Repo, repo.GetDefaultBranch(), rule)
+	if err != nil {
+		return queue.Result{}, err
+	}
+	maxPaths := w.MaxPaths
+	if maxPaths <= 0 {
+		maxPaths = 5000
+	}
+	if len(paths) > maxPaths {
+		log.Warn().Int("paths", len(paths)).Int("limit", maxPaths).Msg("rule matches too many paths; resyncing the first ones")
+		paths = paths[:maxPaths]
+	}
+	var ks []keys.Key
+	seen := map[string]bool{}
+	add := func(key keys.Key) {
+		if !seen[key.String()] {
+			seen[key.String()] = true
+			ks = append(ks, key)
+		}
+	}
+	for _, p := range paths {
+		if pk, err := keys.ForPath(k.Owner, k.Repo, rule.Name, p); err == nil {
+			add(pk)
+		}
+	}
+	if rule.On.IssueLabel != "" {
+		issues, err := w.labelledIssues(ctx, client, k.Owner, k.Repo, rule.On.IssueLabel)
+		if err != nil {
+			return queue.Result{}, err
+		}
+		for _, n := range issues {
+			if ik, err := keys.ForIssue(k.Owner, k.Repo, rule.Name, n); err == nil {
+				add(ik)
+			}
+		}
+	}
+	if w.PRs != nil {
+		prKeys, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, rule.Name)
+		if err != nil {
+			return queue.Result{}, err
+		}
+		for _, pk := range prKeys {
+			add(pk)
+		}
+	}
+	return queue.Result{Outcome: "resynced", Enqueue: ks}, nil
+}
+
+// maxIssuesPerResync bounds the open requests one rule resync revisits.
+const maxIssuesPerResync = 100
+
+func (w *Worker) labelledIssues(ctx context.Context, client *github.Client, owner, repo, label string) ([]int, error) {
+	var out []int
+	opts := &github.IssueListByRepoOptions{State: "open", Labels: []string{label}, ListOptions: github.ListOptions{PerPage: 100}}
+	for len(out) < maxIssuesPerResync {
+		issues, resp, err := client.Issues.ListByRepo(ctx, owner, repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list issues labelled %q: %w", label, err)
+		}
+		for _, is := range issues {
+			if !is.IsPullRequest() && len(out) < maxIssuesPerResync {
+				out = append(out, is.GetNumber())
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.ListOptions.Page = resp.NextPage
+	}
+	return out, nil
+}
+
+// reconcile runs the rule's reconciler on a path or issue key.
+func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, run queue.Run, clientFn config.ClientFunc) (queue.Result, error) {
+	k := run.Key
+	loaded, err := w.Configs.Get(ctx, k.Owner, k.Repo, installationID, clientFn)
+	if err != nil {
+		return queue.Result{}, err
+	}
+	if !loaded.Managed() {
+		return queue.Result{Outcome: "unmanaged"}, nil
+	}
+	rule, ok := loaded.Config.Rule(k.Rule)
+	if !ok {
+		return queue.Result{Outcome: "rule-gone"}, nil
+	}
+	rec, ok := w.Reconcilers[rule.Reconciler]
+	if !ok || rec == nil {
+		return queue.Result{}, queue.Permanent(fmt.Errorf("rule %q uses reconciler %q, which this version of tend does not provide", rule.Name, rule.Reconciler))
+	}
+	repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
+	if err != nil {
+		return queue.Result{}, fmt.Errorf("read repository: %w", err)
+	}
+	res, err := rec.Reconcile(ctx, Request{
+		Key: k, Rule: rule, Config: loaded.Config, Repo: repo, Client: client,
+		InstallationID: installationID, Attempt: run.Attempt, Delivery: run.Delivery,
+		Log: log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
+	})
+	if err != nil {
+		return queue.Result{}, err
+	}
+	return queue.Result{Outcome: res.Outcome, RequeueAfter: res.RequeueAfter}, nil
+}
+
+// classify turns GitHub's rate-limit answers into "retry after" and
+// everything else into an ordinary, backed-off retry.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var rl *github.RateLimitError
+	if errors.As(err, &rl) {
+		wait := time.Until(rl.Rate.Reset.Time) + time.Second
+		return queue.RetryAfter(err, max(wait, time.Second))
+	}
+	var abuse *github.AbuseRateLimitError
+	if errors.As(err, &abuse) {
+		wait := time.Minute
+		if abuse.RetryAfter != nil && *abuse.RetryAfter > 0 {
+			wait = *abuse.RetryAfter
+		}
+		return queue.RetryAfter(err, wait)
+	}
+	var resp *github.ErrorResponse
+	if errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusTooManyRequests {
+		wait := time.Minute
+		if ra := resp.Response.Header.Get("Retry-After"); ra != "" {
+			if d, perr := time.ParseDuration(ra + "s"); perr == nil && d > 0 {
+				wait = d
+			}
+		}
+		return queue.RetryAfter(err, wait)
+	}
+	return err
+}

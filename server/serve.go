@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/gregjones/httpcache"
+	"github.com/gregjones/httpcache/diskcache"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+
+	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/handlers"
+	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/reconcilers"
+	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func openStore(ctx context.Context, s *settings) (*store.Store, error) {
+	if s.DatabaseURL != "" {
+		return store.OpenPostgres(ctx, s.DatabaseURL)
+	}
+	return store.OpenSQLite(ctx, s.DataDir)
+}
+
+func queueOptions(s *settings, log zerolog.Logger, reg prometheus.Registerer) queue.Options {
+	return queue.Options{
+		Workers:      s.Workers,
+		Settle:       s.Settle,
+		MaxDelay:     s.MaxDelay,
+		MaxAttempts:  s.MaxAttempts,
+		RetryBase:    s.RetryBase,
+		JobTimeout:   s.JobTimeout,
+		RescueAfter:  s.RescueAfter,
+		PollInterval: s.PollInterval,
+		ResyncTick:   s.ResyncTick,
+		Logger:       log,
+		Registerer:   reg,
+	}
+}
+
+// app is the running service.
+type app struct {
+	s        *settings
+	log      zerolog.Logger
+	st       *store.Store
+	q        *queue.Queue
+	reg      *prometheus.Registry
+	identity *changes.Identity
+	clients  githubapp.ClientCreator
+	ui       http.Handler
+	hooks    http.Handler
+}
+
+func serve(ctx context.Context, s *settings, log zerolog.Logger) error {
+	a := &app{s: s, log: log, reg: prometheus.NewRegistry()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create TEND_DATA_DIR %s: %w", s.DataDir, err)
+	}
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a.st = st
+
+	if s.Configured() {
+		if err := a.wire(ctx); err != nil {
+			return err
+		}
+	} else {
+		log.Warn().Strs("missing", s.Missing()).Msg("GitHub App credentials are not set; starting in setup mode")
+		// Setup mode still migrates the queue so the database is ready.
+		opts := queueOptions(s, log, a.reg)
+		opts.InsertOnly = true
+		if a.q, err = queue.New(ctx, st, nil, opts); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return log.WithContext(context.Background()) },
+	}
+	db := "sqlite:" + filepath.Join(s.DataDir, "tend.db")
+	if s.DatabaseURL != "" {
+		db = "postgres"
+	}
+	log.Info().Str("addr", ln.Addr().String()).Str("database", db).Bool("configured", s.Configured()).Str("version", version).Msg("tend listening")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Stop taking webhooks first, then let running keys finish.
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn().Err(err).Msg("http shutdown")
+	}
+	if a.q != nil && s.Configured() {
+		if err := a.q.Stop(shutdownCtx); err != nil {
+			log.Warn().Err(err).Msg("queue shutdown")
+		}
+	}
+	return nil
+}
+
+// wire builds the GitHub clients, the queue and its worker.
+func (a *app) wire(ctx context.Context) error {
+	s, log := a.s, a.log
+	cache := diskcache.New(filepath.Join(s.DataDir, "httpcache"))
+	clients, err := githubapp.NewDefaultCachingClientCreator(s.GitHub,
+		githubapp.WithClientUserAgent("tend/"+version),
+		githubapp.WithClientTimeout(30*time.Second),
+		githubapp.WithClientCaching(true, func() httpcache.Cache { return cache }),
+	)
+	if err != nil {
+		return fmt.Errorf("github clients: %w", err)
+	}
+	a.clients = clients
+	a.identity = changes.NewIdentity(s.GitHub.App.IntegrationID, "")
+	go a.learnIdentity(ctx)
+
+	appClient, err := clients.NewAppClient()
+	if err != nil {
+		return fmt.Errorf("github app client: %w", err)
+	}
+	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
+	configs := config.NewCache(config.NewLoader(), a.st)
+
+	worker := &reconcilers.Worker{
+		Clients:       clients,
+		Installations: installs,
+		Configs:       configs,
+		Reconcilers:   map[string]reconcilers.Reconciler{},
+		Forget:        a.st,
+	}
+	discover := &reconcilers.Discoverer{Clients: clients, Known: a.st}
+	opts := queueOptions(s, log, a.reg)
+	opts.Periodic = []queue.Periodic{{Name: "discover", Interval: 6 * time.Hour, Run: discover.Discover}}
+	q, err := queue.New(ctx, a.st, worker, opts)
+	if err != nil {
+		return err
+	}
+	a.q = q
+	if err := q.Start(ctx); err != nil {
+		return err
+	}
+	if s.AdminPassword != "" {
+		ui, err := q.UI(ctx, "/riverui")
+		if err != nil {
+			return err
+		}
+		a.ui = ui
+	}
+	a.hooks = githubapp.NewEventDispatcher(handlers.All(handlers.Deps{
+		Clients: clients, Configs: configs, Index: a.st, Queue: q, Identity: a.identity,
+	}), s.GitHub.App.WebhookSecret, githubapp.WithErrorCallback(webhookError))
+	return nil
+}
+
+// learnIdentity reads the App's slug, which names its bot account, retrying
+// until GitHub answers.
+func (a *app) learnIdentity(ctx context.Context) {
+	delay := time.Second
+	for {
+		client, err := a.clients.NewAppClient()
+		if err == nil {
+			var app *github.App
+			app, _, err = client.Apps.Get(ctx, "")
+			if err == nil && app.GetSlug() == "" {
+				err = errNoSlug
+			}
+			if err == nil {
+				a.identity.SetSlug(app.GetSlug())
+				a.log.Info().Str("bot", a.identity.BotLogin()).Msg("learned the App's identity")
+				return
+			}
+		}
+		a.log.Warn().Err(err).Dur("retry_in", delay).Msg("reading the App's identity (GET /app)")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Minute)
+	}
+}
+
+var errNoSlug = errors.New("GitHub did not return the App's slug")

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/tend-app/tend/queue"
+)
+
+// settings is everything read from the environment. The GitHub variables
+// are read by go-githubapp's SetValuesFromEnv, so their names are the ones
+// every go-githubapp service uses.
+type settings struct {
+	GitHub        githubapp.Config
+	Addr          string
+	DataDir       string
+	DatabaseURL   string
+	LogLevel      string
+	LogFormat     string
+	AdminPassword string
+	Model         string
+
+	Workers      int
+	Settle       time.Duration
+	MaxDelay     time.Duration
+	MaxAttempts  int
+	RetryBase    time.Duration
+	JobTimeout   time.Duration
+	RescueAfter  time.Duration
+	PollInterval time.Duration
+	ResyncTick   time.Duration
+}
+
+// Configured reports whether the GitHub App credentials are present; without
+// them tend runs in setup mode.
+func (s *settings) Configured() bool {
+	return s.GitHub.App.IntegrationID != 0 && s.GitHub.App.PrivateKey != "" && s.GitHub.App.WebhookSecret != ""
+}
+
+// Missing names the credentials that are not set.
+func (s *settings) Missing() []string {
+	var out []string
+	if s.GitHub.App.IntegrationID == 0 {
+		out = append(out, "GITHUB_APP_INTEGRATION_ID")
+	}
+	if s.GitHub.App.PrivateKey == "" {
+		out = append(out, "GITHUB_APP_PRIVATE_KEY")
+	}
+	if s.GitHub.App.WebhookSecret == "" {
+		out = append(out, "GITHUB_APP_WEBHOOK_SECRET")
+	}
+	return out
+}
+
+func loadSettings() (*settings, error) {
+	s := &settings{}
+	s.GitHub.V3APIURL = "https://api.github.com/"
+	s.GitHub.V4APIURL = "https://api.github.com/graphql"
+	s.GitHub.WebURL = "https://github.com/"
+	if v := os.Getenv("GITHUB_APP_INTEGRATION_ID"); v != "" {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("GITHUB_APP_INTEGRATION_ID must be a number, got %q", v)
+		}
+	}
+	s.GitHub.SetValuesFromEnv("")
+	// A PEM pasted into a single-line variable often arrives with literal \n.
+	if k := s.GitHub.App.PrivateKey; k != "" && !strings.Contains(k, "\n") && strings.Contains(k, `\n`) {
+		s.GitHub.App.PrivateKey = strings.ReplaceAll(k, `\n`, "\n")
+	}
+	for _, u := range []*string{&s.GitHub.V3APIURL, &s.GitHub.WebURL} {
+		if !strings.HasSuffix(*u, "/") {
+			*u += "/"
+		}
+	}
+	if os.Getenv("GITHUB_V4_API_URL") == "" && s.GitHub.V3APIURL != "https://api.github.com/" {
+		s.GitHub.V4APIURL = strings.TrimSuffix(s.GitHub.V3APIURL, "/") + "/graphql"
+	}
+	s.Addr = envOr("TEND_ADDR", ":8080")
+	s.DataDir = envOr("TEND_DATA_DIR", "./data")
+	s.DatabaseURL = os.Getenv("DATABASE_URL")
+	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
+	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
+	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
+	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+
+	var err error
+	ints := []struct {
+		name string
+		dst  *int
+	}{{"TEND_WORKERS", &s.Workers}, {"TEND_MAX_ATTEMPTS", &s.MaxAttempts}}
+	for _, e := range ints {
+		if v := os.Getenv(e.name); v != "" {
+			if *e.dst, err = strconv.Atoi(v); err != nil || *e.dst < 1 {
+				return nil, fmt.Errorf("%s must be a positive number, got %q", e.name, v)
+			}
+		}
+	}
+	durs := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"TEND_SETTLE", &s.Settle}, {"TEND_MAX_DELAY", &s.MaxDelay}, {"TEND_RETRY_BASE", &s.RetryBase},
+		{"TEND_JOB_TIMEOUT", &s.JobTimeout}, {"TEND_RESCUE_AFTER", &s.RescueAfter},
+		{"TEND_POLL_INTERVAL", &s.PollInterval}, {"TEND_RESYNC_TICK", &s.ResyncTick},
+	}
+	for _, e := range durs {
+		if v := os.Getenv(e.name); v != "" {
+			if (v == "0" || v == "off") && e.name == "TEND_SETTLE" {
+				*e.dst = queue.NoSettle
+				continue
+			}
+			if *e.dst, err = time.ParseDuration(v); err != nil || *e.dst <= 0 {
+				return nil, fmt.Errorf("%s must be a duration like 2s or 5m, got %q", e.name, v)
+			}
+		}
+	}
+	return s, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
