@@ -137,9 +137,11 @@ func (b *riverBackend[TTx]) inTx(ctx context.Context, fn func(txn) error) error 
 	return nil
 }
 
-func (b *riverBackend[TTx]) start(ctx context.Context) error         { return b.client.Start(ctx) }
-func (b *riverBackend[TTx]) stop(ctx context.Context) error          { return b.client.Stop(ctx) }
-func (b *riverBackend[TTx]) stopAndCancel(ctx context.Context) error { return b.client.StopAndCancel(ctx) }
+func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
+func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
+func (b *riverBackend[TTx]) stopAndCancel(ctx context.Context) error {
+	return b.client.StopAndCancel(ctx)
+}
 func (b *riverBackend[TTx]) insertMany(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	return b.client.InsertMany(ctx, p)
 }

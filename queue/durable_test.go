@@ -117,5 +117,3 @@ func TestKillNineMidRun(t *testing.T) {
 		}
 	})
 }
-
-

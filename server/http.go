@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
-
 )
 
 // MaxWebhookBytes is GitHub's own cap on webhook payloads; anything larger
@@ -184,4 +183,3 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = homePage.Execute(w, data)
 }
-
