@@ -71,7 +71,7 @@ func ParseCommand(body string) (Command, bool) {
 			return Command{Kind: CommandHelp}, true
 		}
 	}
-	text := strings.TrimSpace(rest)
+	text := strings.TrimSpace(sanitize(rest))
 	if text == "" {
 		return Command{Kind: CommandReconcile}, true
 	}
@@ -96,19 +96,22 @@ func ParseCommand(body string) (Command, bool) {
 		// likely a mistyped keyword than instructions; ask rather than guess.
 		return Command{Kind: CommandHelp}, true
 	}
-	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "\uFFFD")
-	}
-	text = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
-		}
-		return -1
-	}, text)
 	if len(text) > MaxInstructionLen {
 		text = truncateUTF8(text, MaxInstructionLen)
 	}
 	return Command{Kind: CommandInstruct, Text: text}, true
+}
+
+// sanitize drops control characters (keeping newlines and tabs) and
+// invalid UTF-8 from text that will reach the model and PR bodies.
+func sanitize(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 func truncateUTF8(s string, n int) string {
