@@ -53,6 +53,11 @@
 // rewritten. Files over [MaxFileSize] bytes, files that are not valid UTF-8
 // and YAML files that fail to parse yield no references and one note.
 //
+// Not handled, on purpose: Dockerfile `ARG` defaults (only the `FROM` that
+// uses them knows they are images), kustomization `images:` entries and Helm
+// `repository`/`tag` pairs (their digest lives in another field), and
+// comments or prose that mention images.
+//
 // A reference without a tag (`nginx`) means `nginx:latest`, and is rewritten
 // to `nginx:latest@sha256:…`. Writing `nginx@sha256:…` would be shorter, but
 // it is a digest-only reference: the next run could no longer tell which tag

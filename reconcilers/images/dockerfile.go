@@ -38,9 +38,13 @@ func (t dfToken) unquote() dfToken {
 }
 
 // lineBounds returns the byte range of line i (0-based) without "\n" or
-// "\r\n".
+// "\r\n", and without a UTF-8 byte order mark on the first line (editors on
+// Windows write one; Docker and YAML parsers skip it).
 func (f *finder) lineBounds(i int) (start, end int) {
 	start = f.lines[i]
+	if i == 0 && bytes.HasPrefix(f.content, []byte("\xef\xbb\xbf")) {
+		start = 3
+	}
 	end = len(f.content)
 	if i+1 < len(f.lines) {
 		end = f.lines[i+1] - 1
@@ -82,7 +86,7 @@ func (f *finder) dockerfile() {
 			continue
 		}
 		if trimmed[0] == '#' {
-			if ownIgnoreRe.Match(c[s:e]) {
+			if marked(ownIgnoreRe, c[s:e]) {
 				pendingIgnore = true
 			}
 			i++
@@ -106,14 +110,14 @@ func (f *finder) dockerfile() {
 				// lines inside a continued instruction.
 				tl := bytes.TrimLeft(line, " \t")
 				if len(tl) == 0 || tl[0] == '#' {
-					if ignored == "" && ownIgnoreRe.Match(line) {
+					if ignored == "" && marked(ownIgnoreRe, line) {
 						ignored = "# tend:ignore inside the instruction"
 					}
 					continue
 				}
 			}
 			first = false
-			if ignored == "" && ignoreRe.Match(line) {
+			if ignored == "" && marked(ignoreRe, line) {
 				ignored = "# tend:ignore on the instruction"
 			}
 			segEnd := len(bytes.TrimRight(line, " \t")) + s

@@ -24,6 +24,12 @@ var (
 	ownIgnoreRe = regexp.MustCompile(`^[ \t]*#[ \t]*tend:ignore(?:[^-\w]|$)`)
 )
 
+// marked reports whether line carries the marker re matches. The plain
+// substring test first keeps the regexp off the vast majority of lines.
+func marked(re *regexp.Regexp, line []byte) bool {
+	return bytes.Contains(line, []byte("tend:ignore")) && re.Match(line)
+}
+
 type format int
 
 const (
@@ -68,10 +74,13 @@ type finder struct {
 	refs  []Ref
 	notes []Note
 	seen  map[int]bool // reference start offsets already reported
+	// lineIgnored caches ignoreRe per line: a long line can hold many
+	// references, and matching it for each would be quadratic.
+	lineIgnored map[int]bool
 }
 
 func newFinder(content []byte) *finder {
-	f := &finder{content: content, lines: []int{0}, seen: map[int]bool{}}
+	f := &finder{content: content, lines: []int{0}, seen: map[int]bool{}, lineIgnored: map[int]bool{}}
 	for i, b := range content {
 		if b == '\n' {
 			f.lines = append(f.lines, i+1)
@@ -85,7 +94,7 @@ func (f *finder) find(filePath string) {
 		f.note(0, "file is %d bytes, over the %d-byte limit; not searched", len(f.content), MaxFileSize)
 		return
 	}
-	if ignoreFileRe.Match(f.content) {
+	if bytes.Contains(f.content, []byte("tend:ignore-file")) && ignoreFileRe.Match(f.content) {
 		f.note(0, "file carries # tend:ignore-file; not searched")
 		return
 	}
@@ -148,6 +157,7 @@ func formatOf(filePath string, content []byte) format {
 // looksLikeDockerfile reports whether the first instruction is FROM or ARG,
 // the only instructions a Dockerfile may start with.
 func looksLikeDockerfile(content []byte) bool {
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))
 	for len(content) > 0 {
 		line := content
 		if i := bytes.IndexByte(content, '\n'); i >= 0 {
@@ -180,11 +190,8 @@ func (f *finder) lineText(n int) []byte {
 	if n < 1 || n > len(f.lines) {
 		return nil
 	}
-	end := len(f.content)
-	if n < len(f.lines) {
-		end = f.lines[n] - 1
-	}
-	return bytes.TrimSuffix(f.content[f.lines[n-1]:end], []byte("\r"))
+	s, e := f.lineBounds(n - 1)
+	return f.content[s:e]
 }
 
 // consider reports content[start:end] as a reference, or notes why not.
@@ -199,7 +206,12 @@ func (f *finder) consider(start, end int, source, ignored string) {
 		return // a placeholder such as Helm's `image: ""`, not a reference
 	}
 	line := f.lineOf(start)
-	if ignored == "" && ignoreRe.Match(f.lineText(line)) {
+	ign, ok := f.lineIgnored[line]
+	if !ok {
+		ign = marked(ignoreRe, f.lineText(line))
+		f.lineIgnored[line] = ign
+	}
+	if ignored == "" && ign {
 		ignored = "# tend:ignore on its line"
 	}
 	if ignored != "" {

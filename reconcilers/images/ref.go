@@ -26,8 +26,11 @@ type Ref struct {
 	// Digest is "" when the reference is not pinned yet.
 	Digest string
 	// Source says where the reference sits, for people: "Dockerfile FROM",
-	// "Compose service web", "Actions job build service redis",
-	// "YAML spec.template.spec.containers[0].image", …
+	// "Dockerfile COPY --from", "Compose service web",
+	// "Actions job build container", "Actions job build service redis",
+	// "Actions job build step 2 uses", "Action runs.image",
+	// "Kubernetes Deployment/web spec.template.spec.containers[0].image",
+	// "YAML sidecar.image" (other YAML), …
 	Source string
 }
 

@@ -30,6 +30,8 @@ type RegistryResolver struct {
 	// anonymously, which is all public images need.
 	Keychain authn.Keychain
 	// Options are passed to every remote call (a transport, a user agent…).
+	// They come after the resolver's own context and credentials, so they
+	// must not set either.
 	Options []remote.Option
 	// Concurrency bounds the images looked up at once (DefaultConcurrency
 	// when 0), across all the files of a run.

@@ -85,7 +85,7 @@ func (f *finder) yaml(fm format) {
 		case formatCompose:
 			y.compose(root, ign)
 		default:
-			y.anyImage(root, "", ign)
+			y.anyImage(root, objectLabel(root), "", ign)
 		}
 	}
 }
@@ -190,7 +190,7 @@ func (y *yamlFile) index() {
 			closeDoc(next)
 		case len(trimmed) == 0:
 		case trimmed[0] == '#':
-			if !ownIgnoreRe.Match(line) {
+			if !marked(ownIgnoreRe, line) {
 				break
 			}
 			if len(trimmed) == len(line) {
@@ -309,25 +309,28 @@ func deref(n *yaml.Node) *yaml.Node {
 
 // mapGet returns the key and value nodes for key in mapping m, looking into
 // `<<` merges (an alias or a list of aliases) when m has no such key itself.
+// Each mapping is looked at once: merges of merges of lists of aliases could
+// otherwise make a small hostile file exponentially expensive.
 func mapGet(m *yaml.Node, key string) (k, v *yaml.Node) {
-	return mapGetDepth(m, key, 0)
+	return mapGetSeen(m, key, map[*yaml.Node]bool{})
 }
 
-func mapGetDepth(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
+func mapGetSeen(m *yaml.Node, key string, seen map[*yaml.Node]bool) (k, v *yaml.Node) {
 	m = deref(m)
-	if m == nil || m.Kind != yaml.MappingNode || depth > 8 {
+	if m == nil || m.Kind != yaml.MappingNode || seen[m] {
 		return nil, nil
 	}
+	seen[m] = true
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		kn := m.Content[i]
 		if kn.Kind != yaml.ScalarNode {
 			continue
 		}
-		if kn.Value == key {
+		if kn.Value == key && kn.Tag != "!!merge" {
 			return kn, m.Content[i+1]
 		}
-		if kn.Value == "<<" && kn.Tag == "!!merge" {
+		if kn.Tag == "!!merge" {
 			merges = append(merges, m.Content[i+1])
 		}
 	}
@@ -341,7 +344,7 @@ func mapGetDepth(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 			list = mv.Content
 		}
 		for _, src := range list {
-			if k, v := mapGetDepth(src, key, depth+1); v != nil {
+			if k, v := mapGetSeen(src, key, seen); v != nil {
 				return k, v
 			}
 		}
@@ -428,7 +431,9 @@ func (y *yamlFile) locate(v *yaml.Node) (int, bool) {
 // anyImage finds every `image:` key with a string value, at any depth: the
 // shape of Kubernetes objects, CRDs and Helm values varies too much to
 // enumerate the places images live.
-func (y *yamlFile) anyImage(n *yaml.Node, path, ignored string) {
+//
+// label starts each Source; path is n's place in the document.
+func (y *yamlFile) anyImage(n *yaml.Node, label, path, ignored string) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		pairs(n, func(k, v *yaml.Node) {
@@ -438,18 +443,35 @@ func (y *yamlFile) anyImage(n *yaml.Node, path, ignored string) {
 				p = path + "." + k.Value
 			}
 			if k.Value == "image" && deref(v) != nil && deref(v).Kind == yaml.ScalarNode {
-				y.scalar(v, "", "YAML "+p, ign)
+				y.scalar(v, "", label+p, ign)
 				return
 			}
-			y.anyImage(v, p, ign)
+			y.anyImage(v, label, p, ign)
 		})
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
-			y.anyImage(item, path+"["+strconv.Itoa(i)+"]", y.ignoredAt(item, ignored))
+			y.anyImage(item, label, path+"["+strconv.Itoa(i)+"]", y.ignoredAt(item, ignored))
 		}
 	}
 	// Aliases are not followed: the anchored node is searched where it is
 	// written, and following them could loop.
+}
+
+// objectLabel names a Kubernetes object ("Kubernetes Deployment/web "), so
+// that a reference in a multi-document file says which object it is in.
+func objectLabel(root *yaml.Node) string {
+	_, kind := mapGet(root, "kind")
+	_, api := mapGet(root, "apiVersion")
+	if kind == nil || api == nil || kind.Kind != yaml.ScalarNode || kind.Value == "" {
+		return "YAML "
+	}
+	label := "Kubernetes " + kind.Value
+	if _, md := mapGet(root, "metadata"); md != nil {
+		if _, nm := mapGet(md, "name"); nm != nil && nm.Kind == yaml.ScalarNode && nm.Value != "" {
+			label += "/" + nm.Value
+		}
+	}
+	return label + " "
 }
 
 // compose finds services.*.image.
