@@ -345,19 +345,19 @@ func (s *Server) sortedInstallations() []*installation {
 
 func (s *Server) getApp(c *call) {
 	c.json(http.StatusOK, map[string]any{
-		"id":                 s.cfg.appID,
-		"slug":               s.cfg.slug,
-		"client_id":          "Iv1.fake" + strconv.FormatInt(s.cfg.appID, 10),
-		"node_id":            nodeID("A", s.cfg.appID),
-		"owner":              s.userJSON(s.app),
-		"name":               s.cfg.slug,
-		"description":        "A fake GitHub App",
-		"external_url":       "https://example.com/" + s.cfg.slug,
-		"html_url":           s.htmlURL("apps/%s", s.cfg.slug),
-		"created_at":         "2024-01-01T00:00:00Z",
-		"updated_at":         "2024-01-01T00:00:00Z",
-		"permissions":        appPermissions,
-		"events":             appEvents,
+		"id":                  s.cfg.appID,
+		"slug":                s.cfg.slug,
+		"client_id":           "Iv1.fake" + strconv.FormatInt(s.cfg.appID, 10),
+		"node_id":             nodeID("A", s.cfg.appID),
+		"owner":               s.userJSON(s.app),
+		"name":                s.cfg.slug,
+		"description":         "A fake GitHub App",
+		"external_url":        "https://example.com/" + s.cfg.slug,
+		"html_url":            s.htmlURL("apps/%s", s.cfg.slug),
+		"created_at":          "2024-01-01T00:00:00Z",
+		"updated_at":          "2024-01-01T00:00:00Z",
+		"permissions":         appPermissions,
+		"events":              appEvents,
 		"installations_count": len(s.installations),
 	})
 }

@@ -105,12 +105,12 @@ func diffLines(a, b []string) []diffOp {
 				ops = append(ops, diffOp{kind: ' ', line: ma[i], a: pre + i + 1, b: pre + j + 1})
 				i++
 				j++
-			case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-				ops = append(ops, diffOp{kind: '+', line: mb[j], b: pre + j + 1})
-				j++
-			default:
+			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
 				ops = append(ops, diffOp{kind: '-', line: ma[i], a: pre + i + 1})
 				i++
+			default:
+				ops = append(ops, diffOp{kind: '+', line: mb[j], b: pre + j + 1})
+				j++
 			}
 		}
 	}

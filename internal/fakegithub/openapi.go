@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -20,17 +22,35 @@ import (
 	"github.com/tend-app/tend/internal/fixtures"
 )
 
-// greedyParams names the path parameters whose values may contain slashes
-// (file paths, git refs, branch and tag names, "base...head" comparisons,
-// label names). GitHub accepts them with the slashes unescaped, which a
-// segment-based OpenAPI router cannot match; ours lets them span segments.
+// greedyParams names path parameters that may contain slashes besides those
+// GitHub's description marks with "x-multi-segment: true" (file paths, git
+// refs, branch and tag names, "base...head", tree SHAs or refs): label
+// names, which go-github does not escape. GitHub accepts all of them with
+// unescaped slashes, which a segment-based OpenAPI router cannot match; ours
+// lets them span segments.
 var greedyParams = map[string]bool{
-	"path":     true,
-	"ref":      true,
-	"basehead": true,
-	"branch":   true,
-	"tag":      true,
-	"name":     true,
+	"name": true,
+}
+
+// multiSegment lists the path parameters of a path item marked
+// "x-multi-segment" on the item or any of its operations.
+func multiSegment(item *openapi3.PathItem) map[string]bool {
+	out := map[string]bool{}
+	add := func(ps openapi3.Parameters) {
+		for _, p := range ps {
+			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInPath {
+				continue
+			}
+			if v, ok := p.Value.Extensions["x-multi-segment"].(bool); ok && v {
+				out[p.Value.Name] = true
+			}
+		}
+	}
+	add(item.Parameters)
+	for _, op := range item.Operations() {
+		add(op.Parameters)
+	}
+	return out
 }
 
 // spec is GitHub's REST description, loaded once per process, with a route
@@ -76,9 +96,17 @@ func buildSpec() (*spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fakegithub: locate GitHub's OpenAPI description: %w", err)
 	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("fakegithub: read GitHub's OpenAPI description: %w", err)
+	}
+	pruned, err := pruneSpec(raw)
+	if err != nil {
+		return nil, fmt.Errorf("fakegithub: prune %s: %w", path, err)
+	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
-	doc, err := loader.LoadFromFile(path)
+	doc, err := loader.LoadFromData(pruned)
 	if err != nil {
 		return nil, fmt.Errorf("fakegithub: load %s: %w", path, err)
 	}
@@ -89,7 +117,7 @@ func buildSpec() (*spec, error) {
 
 	sp := &spec{doc: doc, byFirst: map[string][]*route{}}
 	for tmpl, item := range doc.Paths.Map() {
-		r, ok := parseTemplate(tmpl)
+		r, ok := parseTemplate(tmpl, multiSegment(item))
 		if !ok {
 			continue
 		}
@@ -136,7 +164,7 @@ func buildSpec() (*spec, error) {
 // parseTemplate splits an OpenAPI path template into segments. Templates
 // with a segment mixing literals and parameters (only the deprecated
 // "/compare/{base}...{head}", shadowed by "/compare/{basehead}") are skipped.
-func parseTemplate(tmpl string) (*route, bool) {
+func parseTemplate(tmpl string, multi map[string]bool) (*route, bool) {
 	r := &route{template: tmpl}
 	trimmed := strings.TrimPrefix(tmpl, "/")
 	if trimmed == "" {
@@ -145,7 +173,7 @@ func parseTemplate(tmpl string) (*route, bool) {
 	for _, s := range strings.Split(trimmed, "/") {
 		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") && strings.Count(s, "{") == 1 {
 			name := s[1 : len(s)-1]
-			r.segs = append(r.segs, segment{param: name, greedy: greedyParams[name]})
+			r.segs = append(r.segs, segment{param: name, greedy: greedyParams[name] || multi[name]})
 			r.params++
 			continue
 		}
@@ -159,6 +187,15 @@ func parseTemplate(tmpl string) (*route, bool) {
 		return nil, false
 	}
 	return r, true
+}
+
+func (r *route) greedy(name string) bool {
+	for _, sg := range r.segs {
+		if sg.param == name {
+			return sg.greedy
+		}
+	}
+	return false
 }
 
 // match is a routed request: the route, its operation and path parameters.
@@ -218,14 +255,27 @@ func (r *route) match(segs []string) (map[string]string, bool) {
 	if len(r.segs) == 0 {
 		return map[string]string{}, len(segs) == 0
 	}
-	params := map[string]string{}
-	if r.matchFrom(0, 0, segs, params) {
-		return params, true
+	// spans[i] is the [start, end) range of segments template segment i
+	// matched; nothing is allocated unless the route matches.
+	var buf [16][2]int
+	spans := buf[:0]
+	if len(r.segs) > len(buf) {
+		spans = make([][2]int, 0, len(r.segs))
 	}
-	return nil, false
+	spans = spans[:len(r.segs)]
+	if !r.matchFrom(0, 0, segs, spans) {
+		return nil, false
+	}
+	params := make(map[string]string, r.params)
+	for i, t := range r.segs {
+		if t.literal == "" {
+			params[t.param] = strings.Join(segs[spans[i][0]:spans[i][1]], "/")
+		}
+	}
+	return params, true
 }
 
-func (r *route) matchFrom(ti, pi int, segs []string, params map[string]string) bool {
+func (r *route) matchFrom(ti, pi int, segs []string, spans [][2]int) bool {
 	if ti == len(r.segs) {
 		return pi == len(segs)
 	}
@@ -235,40 +285,36 @@ func (r *route) matchFrom(ti, pi int, segs []string, params map[string]string) b
 	t := r.segs[ti]
 	switch {
 	case t.literal != "":
-		return segs[pi] == t.literal && r.matchFrom(ti+1, pi+1, segs, params)
+		spans[ti] = [2]int{pi, pi + 1}
+		return segs[pi] == t.literal && r.matchFrom(ti+1, pi+1, segs, spans)
 	case !t.greedy:
 		if segs[pi] == "" {
 			return false
 		}
-		params[t.param] = segs[pi]
-		if r.matchFrom(ti+1, pi+1, segs, params) {
-			return true
+		spans[ti] = [2]int{pi, pi + 1}
+		return r.matchFrom(ti+1, pi+1, segs, spans)
+	case ti == len(r.segs)-1:
+		// The last parameter takes everything left; it may be empty only
+		// as in ".../contents/" (the repository root).
+		empty := true
+		for _, sg := range segs[pi:] {
+			if sg != "" {
+				empty = false
+				break
+			}
 		}
-		delete(params, t.param)
-		return false
+		if empty && len(segs)-pi != 1 {
+			return false
+		}
+		spans[ti] = [2]int{pi, len(segs)}
+		return true
 	default:
-		last := ti == len(r.segs)-1
-		if last {
-			// The last parameter takes everything left; it may be empty
-			// only as in ".../contents/" (the repository root).
-			v := strings.Join(segs[pi:], "/")
-			if v == "" && len(segs)-pi != 1 {
-				return false
-			}
-			params[t.param] = v
-			return true
-		}
 		for end := len(segs) - 1; end > pi; end-- {
-			v := strings.Join(segs[pi:end], "/")
-			if v == "" {
-				continue
-			}
-			params[t.param] = v
-			if r.matchFrom(ti+1, end, segs, params) {
+			spans[ti] = [2]int{pi, end}
+			if r.matchFrom(ti+1, end, segs, spans) {
 				return true
 			}
 		}
-		delete(params, t.param)
 		return false
 	}
 }
@@ -284,8 +330,14 @@ func (sp *spec) validate(ctx context.Context, r *http.Request, m *match, body []
 		req.Header.Set("Content-Type", "application/json")
 	}
 	params := m.params
-	if params[""] != "" {
-		delete(params, "")
+	for name, v := range m.params {
+		if v == "" && m.route.greedy(name) {
+			// ".../contents/" (the repository root) and
+			// ".../matching-refs/" (every ref): GitHub accepts the empty
+			// value the description calls required.
+			params = maps.Clone(m.params)
+			params[name] = "/"
+		}
 	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    req,
@@ -351,4 +403,101 @@ func normalizeLabelsBody(body []byte) []byte {
 		return body
 	}
 	return out
+}
+
+// pruneSpec keeps what request validation needs from GitHub's description:
+// responses (most of the 13 MB) and prose are dropped, and only the
+// components reachable from what is left are kept. Loading the result takes
+// a fraction of the time and memory of loading the whole document.
+func pruneSpec(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	for _, item := range paths {
+		ops, _ := item.(map[string]any)
+		for _, op := range ops {
+			if o, ok := op.(map[string]any); ok {
+				if _, has := o["responses"]; has {
+					o["responses"] = map[string]any{"default": map[string]any{"description": "omitted"}}
+				}
+			}
+		}
+	}
+	stripProse(paths, "")
+	components, _ := doc["components"].(map[string]any)
+	var queue []string
+	collectRefs(paths, &queue)
+	kept := map[string]map[string]any{}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		ref := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		parts := strings.Split(strings.TrimPrefix(ref, "#/"), "/")
+		if len(parts) != 3 || parts[0] != "components" {
+			return nil, fmt.Errorf("unexpected $ref %q", ref)
+		}
+		group, _ := components[parts[1]].(map[string]any)
+		target, ok := group[parts[2]]
+		if !ok {
+			return nil, fmt.Errorf("dangling $ref %q", ref)
+		}
+		stripProse(target, "")
+		collectRefs(target, &queue)
+		if kept[parts[1]] == nil {
+			kept[parts[1]] = map[string]any{}
+		}
+		kept[parts[1]][parts[2]] = target
+	}
+	doc["components"] = kept
+	return json.Marshal(doc)
+}
+
+func collectRefs(node any, out *[]string) {
+	switch v := node.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "$ref" {
+				*out = append(*out, s)
+				continue
+			}
+			collectRefs(x, out)
+		}
+	case []any:
+		for _, x := range v {
+			collectRefs(x, out)
+		}
+	}
+}
+
+// stripProse drops descriptions, summaries, examples of schemas and GitHub's
+// x- extensions; not inside "properties", whose keys are field names.
+func stripProse(node any, parent string) {
+	switch v := node.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if parent != "properties" {
+				_, isString := x.(string)
+				switch {
+				case (k == "description" || k == "summary") && isString,
+					k == "example" && parent != "",
+					strings.HasPrefix(k, "x-") && k != "x-multi-segment":
+					delete(v, k)
+					continue
+				}
+			}
+			stripProse(x, k)
+		}
+	case []any:
+		for _, x := range v {
+			stripProse(x, parent)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ type config struct {
 	treeTruncateAt int
 	rateLimit      int
 	cacheControl   string
+	lenientBodies  bool
 }
 
 // WithAppKey sets the App's identity: its id and the key whose public half
@@ -85,6 +87,14 @@ func WithRateLimit(n int) Option {
 // (default GitHub's "private, max-age=60, s-maxage=60").
 func WithCacheControl(v string) Option {
 	return func(c *config) { c.cacheControl = v }
+}
+
+// WithLenientBodies stops reporting body fields that GitHub's description
+// doesn't declare. By default they are violations: GitHub ignores them
+// silently, so they are almost always mistakes (a misspelt field, or one
+// the endpoint doesn't take). The request is served either way.
+func WithLenientBodies() Option {
+	return func(c *config) { c.lenientBodies = true }
 }
 
 // Server is a running fake of GitHub's REST API. All methods are safe for
@@ -373,14 +383,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	s.handle(c, escaped)
-	s.finish(w, c)
-	s.mu.Unlock()
+	s.serveLocked(w, c, escaped)
 	w.WriteHeader(c.status)
 	if c.out != nil && r.Method != http.MethodHead {
 		w.Write(c.out) //nolint:errcheck // the client went away
 	}
+}
+
+// serveLocked handles a request under the state lock. A panic (a bug in the
+// fake) answers 500 and is reported as a violation, so that it fails the
+// test instead of wedging the lock.
+func (s *Server) serveLocked(w http.ResponseWriter, c *call, escaped string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				s.violation(c, fmt.Sprintf("fakegithub bug: panic: %v\n%s", p, debug.Stack()))
+				c.header = http.Header{}
+				c.fail(http.StatusInternalServerError, "fakegithub: internal error")
+			}
+		}()
+		s.handle(c, escaped)
+	}()
+	s.finish(w, c)
 }
 
 // handle routes, validates, authenticates and dispatches one request; it
@@ -409,6 +435,12 @@ func (s *Server) handle(c *call, escaped string) {
 		body = normalizeLabelsBody(body)
 		c.body = body
 	}
+	if string(bytes.TrimSpace(body)) == "null" && (m.op.RequestBody == nil || !m.op.RequestBody.Value.Required) {
+		// ghinstallation posts the JSON "null" for "no options" to
+		// .../access_tokens; GitHub treats it as no body.
+		body = nil
+		c.body = nil
+	}
 	if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
 		s.violation(c, "request body is not valid JSON")
 		c.fail(http.StatusBadRequest, "Problems parsing JSON")
@@ -423,6 +455,11 @@ func (s *Server) handle(c *call, escaped string) {
 			"status":            "422",
 		})
 		return
+	}
+	if !s.cfg.lenientBodies {
+		if unknown := unknownBodyFields(m.op, body); len(unknown) > 0 {
+			s.violation(c, "request body has fields "+m.op.OperationID+" doesn't take (GitHub ignores them): "+strings.Join(unknown, ", "))
+		}
 	}
 	if f := s.takeFault(r.Method, r.URL.Path, m.route.template); f != nil {
 		s.authenticate(c) // for the installation id in the log, not enforced
@@ -600,8 +637,19 @@ func (s *Server) rateHeaders(c *call, h http.Header) {
 
 // Response helpers.
 
+// marshal encodes like GitHub: no HTML escaping of <, > and &.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("fakegithub: encode response: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 func (c *call) json(status int, v any) {
-	out, err := json.Marshal(v)
+	out, err := marshal(v)
 	if err != nil {
 		c.fail(http.StatusInternalServerError, "fakegithub: "+err.Error())
 		return
