@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/google/go-github/v89/github"
-
 	"github.com/tend-app/tend/keys"
 )
 
@@ -16,24 +14,23 @@ type CheckRun struct{ Deps }
 func (h *CheckRun) Handles() []string { return []string{"check_run"} }
 
 func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev github.CheckRunEvent
+	var ev checkRunPayload
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	switch ev.GetAction() {
+	switch ev.Action {
 	case "rerequested", "requested_action":
 	default:
-		return ignore(ctx, "check run "+ev.GetAction())
+		return ignore(ctx, "check run "+ev.Action)
 	}
-	cr := ev.GetCheckRun()
-	if h.Identity == nil || cr.GetApp().GetID() != h.Identity.AppID || h.Identity.AppID == 0 {
+	if h.Identity == nil || h.Identity.AppID == 0 || ev.CheckRun.App.ID != h.Identity.AppID {
 		return ignore(ctx, "not a tend check run")
 	}
-	k, err := keys.Parse(cr.GetExternalID())
-	if err != nil || !strings.EqualFold(k.FullName(), ev.GetRepo().GetFullName()) {
+	k, err := keys.Parse(ev.CheckRun.ExternalID)
+	if err != nil || !strings.EqualFold(k.FullName(), ev.Repository.FullName) {
 		return ignore(ctx, "check run carries no key of this repository")
 	}
-	ctx, _ = repoContext(ctx, ev.GetInstallation().GetID(), ev.GetRepo().GetFullName())
+	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
 	return h.enqueue(ctx, eventType, deliveryID, []keys.Key{k})
 }
 
@@ -45,23 +42,23 @@ type PullRequest struct{ Deps }
 func (h *PullRequest) Handles() []string { return []string{"pull_request"} }
 
 func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev github.PullRequestEvent
+	var ev pullRequestPayload
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	switch ev.GetAction() {
+	switch ev.Action {
 	case "closed", "reopened", "edited", "synchronize":
 	default:
-		return ignore(ctx, "pull request "+ev.GetAction())
+		return ignore(ctx, "pull request "+ev.Action)
 	}
-	if s := ev.GetSender(); s != nil && h.Identity.IsBot(s.GetLogin(), s.GetType()) {
+	if h.Identity.IsBot(ev.Sender.Login, ev.Sender.Type) {
 		return ignore(ctx, "sent by tend")
 	}
-	pr := ev.GetPullRequest()
-	k, ok := h.botPRKey(ev.GetRepo().GetFullName(), pr.GetUser(), pr.GetHead().GetRef(), pr.GetBody())
+	pr := ev.PullRequest
+	k, ok := h.botPRKey(ev.Repository.FullName, pr.User, pr.Head.Ref, pr.Body)
 	if !ok {
 		return ignore(ctx, "not a tend pull request")
 	}
-	ctx, _ = repoContext(ctx, ev.GetInstallation().GetID(), ev.GetRepo().GetFullName())
+	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
 	return h.enqueue(ctx, eventType, deliveryID, []keys.Key{k})
 }

@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 
-	"github.com/google/go-github/v89/github"
-	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
 	"github.com/tend-app/tend/keys"
@@ -19,35 +17,35 @@ type IssueComment struct{ Deps }
 func (h *IssueComment) Handles() []string { return []string{"issue_comment"} }
 
 func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev github.IssueCommentEvent
+	var ev issueCommentPayload
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	if ev.GetAction() != "created" {
-		return ignore(ctx, "comment "+ev.GetAction())
+	if ev.Action != "created" {
+		return ignore(ctx, "comment "+ev.Action)
 	}
-	owner, name, ok := splitFullName(ev.GetRepo().GetFullName())
+	owner, name, ok := splitFullName(ev.Repository.FullName)
 	if !ok {
 		return ignore(ctx, "payload names no repository")
 	}
-	installationID := githubapp.GetInstallationIDFromEvent(&ev)
+	installationID := ev.Installation.ID
 	if installationID == 0 {
 		return ignore(ctx, "payload names no installation")
 	}
-	ctx, log := repoContext(ctx, installationID, ev.GetRepo().GetFullName())
-	if u := ev.GetComment().GetUser(); u != nil && h.Identity.IsBot(u.GetLogin(), u.GetType()) {
+	ctx, log := repoContext(ctx, installationID, ev.Repository.FullName)
+	if h.Identity.IsBot(ev.Comment.User.Login, ev.Comment.User.Type) {
 		return ignore(ctx, "comment by tend")
 	}
-	cmd, ok := ParseCommand(ev.GetComment().GetBody())
+	cmd, ok := ParseCommand(ev.Comment.Body)
 	if !ok {
 		return ignore(ctx, "not a command")
 	}
-	issue := ev.GetIssue()
-	*log = log.With().Int("issue", issue.GetNumber()).Str("command", cmd.Kind.String()).Logger()
+	issue := ev.Issue
+	*log = log.With().Int("issue", issue.Number).Str("command", cmd.Kind.String()).Logger()
 	ctx = log.WithContext(ctx)
 
-	if issue.IsPullRequest() {
-		k, ok := h.botPRKey(ev.GetRepo().GetFullName(), issue.GetUser(), "", issue.GetBody())
+	if issue.isPullRequest() {
+		k, ok := h.botPRKey(ev.Repository.FullName, issue.User, "", issue.Body)
 		if !ok {
 			return ignore(ctx, "not a tend pull request")
 		}
@@ -60,7 +58,7 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 	if !loaded.Managed() {
 		return ignore(ctx, "repository has no valid .github/tend.yaml")
 	}
-	ks := IssueKeys(owner, name, loaded.Config, issue.GetNumber(), issueLabels(issue), "commented", "")
+	ks := IssueKeys(owner, name, loaded.Config, issue.Number, issue.labelNames(), "commented", "")
 	if len(ks) == 0 {
 		zerolog.Ctx(ctx).Debug().Msg("command on an issue no rule handles")
 		return ignore(ctx, "issue carries no rule's label")

@@ -161,8 +161,8 @@ func isBotBranch(ref string) bool { return strings.HasPrefix(ref, changes.Branch
 // botPRKey returns the key of a PR that tend's bot opened, from the state
 // block in its body. PRs by anyone else have no key, whatever their body says.
 // The key must belong to the repository the event came from.
-func (d Deps) botPRKey(repoFullName string, user *github.User, headRef, body string) (keys.Key, bool) {
-	if user == nil || !d.Identity.IsBot(user.GetLogin(), user.GetType()) {
+func (d Deps) botPRKey(repoFullName string, author user, headRef, body string) (keys.Key, bool) {
+	if !d.Identity.IsBot(author.Login, author.Type) {
 		return keys.Key{}, false
 	}
 	if headRef != "" && !isBotBranch(headRef) {

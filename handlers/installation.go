@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 
-	"github.com/google/go-github/v89/github"
-
 	"github.com/tend-app/tend/keys"
 )
 
@@ -17,43 +15,37 @@ func (h *Installation) Handles() []string {
 }
 
 func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var added, removed []*github.Repository
-	var installationID int64
+	var ev installationPayload
+	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
+		return err
+	}
+	installationID := ev.Installation.ID
+	var added, removed []repository
 	switch eventType {
 	case "installation":
-		var ev github.InstallationEvent
-		if err := decode(eventType, deliveryID, payload, &ev); err != nil {
-			return err
-		}
-		installationID = ev.GetInstallation().GetID()
-		switch ev.GetAction() {
+		switch ev.Action {
 		case "created", "new_permissions_accepted", "unsuspend":
 			added = ev.Repositories
 		case "deleted":
 			removed = ev.Repositories
 		default:
-			return ignore(ctx, "installation "+ev.GetAction())
+			return ignore(ctx, "installation "+ev.Action)
 		}
 	case "installation_repositories":
-		var ev github.InstallationRepositoriesEvent
-		if err := decode(eventType, deliveryID, payload, &ev); err != nil {
-			return err
-		}
-		installationID = ev.GetInstallation().GetID()
 		added, removed = ev.RepositoriesAdded, ev.RepositoriesRemoved
 	}
 	ctx, _ = repoContext(ctx, installationID, "")
 	for _, r := range removed {
-		if err := h.Index.ForgetRepo(ctx, r.GetFullName()); err != nil {
+		if err := h.Index.ForgetRepo(ctx, r.FullName); err != nil {
 			return err
 		}
-		if o, n, ok := splitFullName(r.GetFullName()); ok {
+		if o, n, ok := splitFullName(r.FullName); ok {
 			h.Configs.Invalidate(o, n)
 		}
 	}
 	var ks []keys.Key
 	for _, r := range added {
-		if o, n, ok := splitFullName(r.GetFullName()); ok {
+		if o, n, ok := splitFullName(r.FullName); ok {
 			if k, err := keys.ForRepo(o, n); err == nil {
 				ks = append(ks, k)
 			}

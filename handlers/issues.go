@@ -5,9 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-github/v89/github"
-	"github.com/palantir/go-githubapp/githubapp"
-
 	"github.com/tend-app/tend/config"
 	"github.com/tend-app/tend/keys"
 )
@@ -20,26 +17,26 @@ type Issues struct{ Deps }
 func (h *Issues) Handles() []string { return []string{"issues"} }
 
 func (h *Issues) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev github.IssuesEvent
+	var ev issuesPayload
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	owner, name, ok := splitFullName(ev.GetRepo().GetFullName())
-	if !ok || ev.GetIssue().GetNumber() <= 0 {
+	owner, name, ok := splitFullName(ev.Repository.FullName)
+	if !ok || ev.Issue.Number <= 0 {
 		return ignore(ctx, "payload names no repository or issue")
 	}
-	installationID := githubapp.GetInstallationIDFromEvent(&ev)
+	installationID := ev.Installation.ID
 	if installationID == 0 {
 		return ignore(ctx, "payload names no installation")
 	}
-	ctx, _ = repoContext(ctx, installationID, ev.GetRepo().GetFullName())
-	if s := ev.GetSender(); s != nil && h.Identity.IsBot(s.GetLogin(), s.GetType()) {
+	ctx, _ = repoContext(ctx, installationID, ev.Repository.FullName)
+	if h.Identity.IsBot(ev.Sender.Login, ev.Sender.Type) {
 		return ignore(ctx, "sent by tend")
 	}
-	if ev.GetIssue().IsPullRequest() {
+	if ev.Issue.isPullRequest() {
 		return ignore(ctx, "pull request")
 	}
-	action := ev.GetAction()
+	action := ev.Action
 	switch action {
 	case "opened", "edited", "reopened", "labeled", "closed", "unlabeled", "deleted", "transferred":
 	default:
@@ -52,8 +49,7 @@ func (h *Issues) Handle(ctx context.Context, eventType, deliveryID string, paylo
 	if !loaded.Managed() {
 		return ignore(ctx, "repository has no valid .github/tend.yaml")
 	}
-	labels := issueLabels(ev.GetIssue())
-	ks := IssueKeys(owner, name, loaded.Config, ev.GetIssue().GetNumber(), labels, action, ev.GetLabel().GetName())
+	ks := IssueKeys(owner, name, loaded.Config, ev.Issue.Number, ev.Issue.labelNames(), action, ev.Label.Name)
 	return h.enqueue(ctx, eventType, deliveryID, ks)
 }
 
@@ -79,14 +75,6 @@ func IssueKeys(owner, repo string, cfg *config.Config, number int, labels []stri
 				out = append(out, k)
 			}
 		}
-	}
-	return out
-}
-
-func issueLabels(is *github.Issue) []string {
-	out := make([]string, 0, len(is.Labels))
-	for _, l := range is.Labels {
-		out = append(out, l.GetName())
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v89/github"
-	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
 	"github.com/tend-app/tend/config"
@@ -35,24 +34,24 @@ const compareFileLimit = 300
 const zeroSHA = "0000000000000000000000000000000000000000"
 
 func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev github.PushEvent
+	var ev pushPayload
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	repo := ev.GetRepo()
-	owner, name, ok := splitFullName(repo.GetFullName())
+	repo := ev.Repository
+	owner, name, ok := splitFullName(repo.FullName)
 	if !ok {
 		return ignore(ctx, "payload names no repository")
 	}
-	installationID := githubapp.GetInstallationIDFromEvent(&ev)
+	installationID := ev.Installation.ID
 	if installationID == 0 {
 		return ignore(ctx, "payload names no installation")
 	}
-	ctx, log := repoContext(ctx, installationID, repo.GetFullName())
-	if ev.GetRef() != "refs/heads/"+repo.GetDefaultBranch() || repo.GetDefaultBranch() == "" {
+	ctx, log := repoContext(ctx, installationID, repo.FullName)
+	if ev.Ref != "refs/heads/"+repo.DefaultBranch || repo.DefaultBranch == "" {
 		return ignore(ctx, "not the default branch")
 	}
-	if ev.GetDeleted() || ev.GetAfter() == zeroSHA {
+	if ev.Deleted || ev.After == zeroSHA {
 		return ignore(ctx, "branch deleted")
 	}
 
@@ -77,7 +76,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	}
 	// Repositories whose config is read from this one (the owner's .github
 	// repository, remote references) get the same treatment.
-	users, err := h.Index.ReposUsingConfig(ctx, repo.GetFullName())
+	users, err := h.Index.ReposUsingConfig(ctx, repo.FullName)
 	if err != nil {
 		return err
 	}
@@ -100,7 +99,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	if !complete {
 		// Nothing says which files changed: every push-triggered rule lists
 		// its paths again.
-		log.Info().Bool("forced", ev.GetForced()).Int("commits", len(ev.Commits)).Msg("push does not list all its files; resyncing push-triggered rules")
+		log.Info().Bool("forced", ev.Forced).Int("commits", len(ev.Commits)).Msg("push does not list all its files; resyncing push-triggered rules")
 		ks = append(ks, ruleKeys(owner, name, loaded.Config, func(r config.Rule) bool { return r.On.Push })...)
 		return h.enqueue(ctx, eventType, deliveryID, ks)
 	}
@@ -130,8 +129,8 @@ func PathKeys(owner, repo string, cfg *config.Config, paths []string) []keys.Key
 
 // payloadPaths collects the files a push changed from its payload, and
 // reports whether the payload can be trusted to list them all.
-func payloadPaths(ev *github.PushEvent) ([]string, bool) {
-	if ev.GetForced() || ev.GetCreated() || ev.GetBefore() == zeroSHA || ev.GetBefore() == "" {
+func payloadPaths(ev *pushPayload) ([]string, bool) {
+	if !comparable(ev) {
 		return nil, false
 	}
 	if len(ev.Commits) >= payloadCommitLimit || len(ev.Commits) == 0 {
@@ -155,6 +154,13 @@ func payloadPaths(ev *github.PushEvent) ([]string, bool) {
 	return out, true
 }
 
+// comparable reports whether a push has a meaningful "before": a forced
+// push's compare misses files changed only in the commits it threw away,
+// and a new branch has nothing to compare with.
+func comparable(ev *pushPayload) bool {
+	return !ev.Forced && !ev.Created && ev.Before != zeroSHA && len(ev.Before) >= 40
+}
+
 func touchesOwnConfig(paths []string) bool {
 	return slices.ContainsFunc(paths, func(p string) bool {
 		return p == config.Path || p == ".github/tend.yml"
@@ -164,10 +170,8 @@ func touchesOwnConfig(paths []string) bool {
 // comparePaths asks GitHub which files changed between the push's before
 // and after commits. It reports false when the answer is incomplete or the
 // request failed: the caller then falls back to a resync.
-func (h *Push) comparePaths(ctx context.Context, log *zerolog.Logger, installationID int64, owner, repo string, ev *github.PushEvent) ([]string, bool) {
-	if ev.GetForced() || ev.GetCreated() || ev.GetBefore() == zeroSHA || ev.GetBefore() == "" {
-		// A forced push's compare misses files changed only in the commits it
-		// threw away; a new branch has nothing to compare with.
+func (h *Push) comparePaths(ctx context.Context, log *zerolog.Logger, installationID int64, owner, repo string, ev *pushPayload) ([]string, bool) {
+	if !comparable(ev) {
 		return nil, false
 	}
 	client, err := h.Clients.NewInstallationClient(installationID)
@@ -175,7 +179,7 @@ func (h *Push) comparePaths(ctx context.Context, log *zerolog.Logger, installati
 		log.Warn().Err(err).Msg("compare: no client")
 		return nil, false
 	}
-	cmp, _, err := client.Repositories.CompareCommits(ctx, owner, repo, ev.GetBefore(), ev.GetAfter(), &github.ListOptions{PerPage: 100})
+	cmp, _, err := client.Repositories.CompareCommits(ctx, owner, repo, ev.Before, ev.After, &github.ListOptions{PerPage: 100})
 	if err != nil {
 		log.Warn().Err(err).Msg("compare failed")
 		return nil, false

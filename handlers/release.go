@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 
-	"github.com/google/go-github/v89/github"
-
 	"github.com/tend-app/tend/keys"
 )
 
@@ -15,23 +13,23 @@ type Release struct{ Deps }
 func (h *Release) Handles() []string { return []string{"release"} }
 
 func (h *Release) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev github.ReleaseEvent
+	var ev releasePayload
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	switch ev.GetAction() {
+	switch ev.Action {
 	case "published", "released":
 	default:
-		return ignore(ctx, "release "+ev.GetAction())
+		return ignore(ctx, "release "+ev.Action)
 	}
-	if ev.GetRelease().GetDraft() {
+	if ev.Release.Draft {
 		return ignore(ctx, "draft release")
 	}
-	source := ev.GetRepo().GetFullName()
+	source := ev.Repository.FullName
 	if source == "" {
 		return ignore(ctx, "payload names no repository")
 	}
-	ctx, _ = repoContext(ctx, ev.GetInstallation().GetID(), source)
+	ctx, _ = repoContext(ctx, ev.Installation.ID, source)
 	subs, err := h.Index.ReleaseSubscribers(ctx, source)
 	if err != nil {
 		return err

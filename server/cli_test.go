@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tend-app/tend/internal/e2e"
+)
+
+func TestValidateCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(good, []byte(helloConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("version: 1\nrules:\n  - name: a\n    reconciler: magic\n    paths: [\"[\"]\n    colour: blue\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code, err := e2e.Run(nil, "validate", good)
+	if err != nil || code != 0 || !strings.Contains(out, "ok (1 rules)") {
+		t.Errorf("validate good: code %d, %q, %v", code, out, err)
+	}
+	out, code, err = e2e.Run(nil, "validate", good, bad)
+	if err != nil || code != 1 {
+		t.Fatalf("validate bad: code %d, %v", code, err)
+	}
+	for _, want := range []string{
+		bad + `:4:17: rule "a": unknown reconciler "magic"`,
+		bad + `:5:13: rule "a".paths: glob "[" is not a valid pattern`,
+		bad + `:6:5: rule "a": unknown field "colour"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, code, _ := e2e.Run(nil, "validate"); code != 2 {
+		t.Errorf("validate with no files: code %d, want 2 (usage)", code)
+	}
+	if _, code, _ := e2e.Run(nil, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: code %d, want 2", code)
+	}
+}
+
+// The whole pipeline in the real process: an installation event becomes a
+// repository key, its run loads the config and fans out to the rule, the
+// rule lists its paths, each path runs — and fails permanently because
+// this build has no agent reconciler — landing in the dead letters, which
+// the dlq command lists and re-drives while the server runs.
+func TestPipelineAndDeadLetters(t *testing.T) {
+	w := startWorld(t, nil)
+	body := []byte(`{"action":"added","installation":{"id":1},"repository_selection":"selected","repositories_added":[{"id":1,"full_name":"Codertocat/Hello-World","name":"Hello-World"}],"repositories_removed":[],"sender":{"login":"Codertocat","type":"User"}}`)
+	resp := w.deliver(t, "installation_repositories", body)
+	wantKeys(t, "installation", resp, "codertocat/hello-world")
+
+	env := map[string]string{"TEND_DATA_DIR": w.tend.DataDir}
+	want := []string{"codertocat/hello-world:readme:README.md", "codertocat/hello-world:readme:docs/guide.md"}
+	var out string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var code int
+		var err error
+		out, code, err = e2e.Run(env, "dlq", "list")
+		if err != nil || code != 0 {
+			t.Fatalf("dlq list: %d %v\n%s", code, err, out)
+		}
+		if strings.Contains(out, want[0]) && strings.Contains(out, want[1]) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, k := range want {
+		if !strings.Contains(out, k) {
+			t.Fatalf("dlq list lacks %s:\n%s", k, out)
+		}
+	}
+	if !strings.Contains(out, `uses reconciler "agent", which this version of tend does not provide`) {
+		t.Errorf("dlq list does not show the error:\n%s", out)
+	}
+	out, code, err := e2e.Run(env, "dlq", "retry", want[0])
+	if err != nil || code != 0 || !strings.Contains(out, "requeued") {
+		t.Fatalf("dlq retry: %d %v %s", code, err, out)
+	}
+	// It runs again, fails permanently again, and is a dead letter again:
+	// the re-drive happened (the job id is the same, with one more attempt).
+	deadline = time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _, _ = e2e.Run(env, "dlq", "list")
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) > 2 && f[0] == want[0] {
+				if n, _ := strconv.Atoi(f[2]); n == 2 {
+					return
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the re-driven key did not run again:\n%s", out)
+}
