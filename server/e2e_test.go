@@ -433,4 +433,3 @@ func TestSetupMode(t *testing.T) {
 		t.Errorf("stop: %v", err)
 	}
 }
-
