@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -38,10 +40,13 @@ type Deps struct {
 	Index    Index
 	Queue    Intaker
 	Identity *changes.Identity
+	// configUsers caches Index.ReposUsingConfig, asked on every push.
+	configUsers *usersCache
 }
 
 // All returns one handler per event family tend listens to.
 func All(d Deps) []githubapp.EventHandler {
+	d.configUsers = &usersCache{ttl: usersCacheTTL, m: map[string]usersEntry{}}
 	return []githubapp.EventHandler{
 		&Push{d}, &Release{d}, &Issues{d}, &IssueComment{d},
 		&CheckRun{d}, &PullRequest{d}, &Installation{d},
@@ -173,4 +178,49 @@ func (d Deps) botPRKey(repoFullName string, author user, headRef, body string) (
 		return keys.Key{}, false
 	}
 	return k, true
+}
+
+// usersCacheTTL bounds how long a push may miss a repository that started
+// reading its config from the pushed repository (another replica loaded it).
+// The miss is repaired by that repository's own periodic resync.
+const usersCacheTTL = 30 * time.Second
+
+// usersCache remembers, per source repository, which repositories read their
+// config from it. Every push asks; almost always the answer is "none", and
+// asking the database each time costs the intake path a query.
+type usersCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]usersEntry
+}
+
+type usersEntry struct {
+	users []store.ConfigUser
+	at    time.Time
+}
+
+func (d Deps) reposUsingConfig(ctx context.Context, source string) ([]store.ConfigUser, error) {
+	c := d.configUsers
+	if c == nil {
+		return d.Index.ReposUsingConfig(ctx, source)
+	}
+	key := strings.ToLower(source)
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < c.ttl {
+		return e.users, nil
+	}
+	users, err := d.Index.ReposUsingConfig(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 100000 {
+		clear(c.m)
+	}
+	c.m[key] = usersEntry{users: users, at: now}
+	c.mu.Unlock()
+	return users, nil
 }

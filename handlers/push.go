@@ -76,7 +76,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	}
 	// Repositories whose config is read from this one (the owner's .github
 	// repository, remote references) get the same treatment.
-	users, err := h.Index.ReposUsingConfig(ctx, repo.FullName)
+	users, err := h.reposUsingConfig(ctx, repo.FullName)
 	if err != nil {
 		return err
 	}

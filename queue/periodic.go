@@ -101,7 +101,7 @@ func (q *Queue) resyncDue(ctx context.Context) error {
 			if len(ks) == 0 {
 				return nil
 			}
-			_, _, err = q.enqueueTx(ctx, tx, ks, "")
+			_, err = q.enqueueTx(ctx, tx, countKeys(ks, ""))
 			return err
 		})
 		if err != nil {

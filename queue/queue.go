@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -155,14 +157,20 @@ type Queue struct {
 	log      zerolog.Logger
 	metrics  *metrics
 	stopping atomic.Bool
-	ui       *riverui.Handler
+
+	// Group commit of deliveries (see Intake).
+	intakeOnce sync.Once
+	intake     chan intakeRequest
+	intakeStop chan struct{}
+	intakeDone chan struct{}
+	stopOnce   sync.Once
 }
 
 // New builds a Queue on st, migrating River's tables. Runner may be nil for
 // an InsertOnly queue.
 func New(ctx context.Context, st *store.Store, runner Runner, opts Options) (*Queue, error) {
 	opts.defaults()
-	q := &Queue{st: st, b: newBackend(st), runner: runner, opts: opts, log: opts.Logger}
+	q := &Queue{st: st, b: newBackend(st), runner: runner, opts: opts, log: opts.Logger, intakeStop: make(chan struct{})}
 	q.metrics = newMetrics(opts.Registerer)
 	if err := q.b.migrate(ctx); err != nil {
 		return nil, err
@@ -224,6 +232,7 @@ func (q *Queue) Start(ctx context.Context) error {
 // cancelled by shutdown is put back without using up an attempt.
 func (q *Queue) Stop(ctx context.Context) error {
 	q.stopping.Store(true)
+	q.stopIntake()
 	err := q.b.stop(ctx)
 	if err == nil {
 		return nil
@@ -235,6 +244,23 @@ func (q *Queue) Stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// stopIntake stops taking deliveries in and waits for the batch being
+// committed, if any.
+func (q *Queue) stopIntake() {
+	q.stopOnce.Do(func() {
+		close(q.intakeStop)
+		// Serialise with a concurrent first Intake: after this, no batcher
+		// can start.
+		q.intakeOnce.Do(func() {})
+		if q.intakeDone != nil {
+			<-q.intakeDone
+		}
+	})
+}
+
+// Close stops intake on a queue that was never started (InsertOnly).
+func (q *Queue) Close() { q.stopIntake() }
 
 // UI returns River's operator UI mounted under prefix.
 func (q *Queue) UI(ctx context.Context, prefix string) (*riverui.Handler, error) {
@@ -252,64 +278,18 @@ func (q *Queue) UI(ctx context.Context, prefix string) (*riverui.Handler, error)
 	return h, nil
 }
 
-// Delivery identifies a webhook delivery taken in.
-type Delivery struct {
-	ID    string // X-GitHub-Delivery; empty disables redelivery detection
-	Event string // X-GitHub-Event
-}
-
-// IntakeResult says what happened to a delivery's keys.
-type IntakeResult struct {
-	// Duplicate is set when the delivery was already taken in.
-	Duplicate bool
-	// Inserted counts keys that became new jobs; Collapsed counts keys
-	// already queued or running, which only had their generation moved.
-	Inserted, Collapsed int
-}
-
-// Intake durably enqueues the keys of one delivery, in one transaction with
-// the delivery's id so that a redelivery is recognised and enqueues nothing.
-func (q *Queue) Intake(ctx context.Context, d Delivery, ks []keys.Key) (IntakeResult, error) {
-	var res IntakeResult
-	if len(ks) == 0 {
-		q.metrics.deliveries.WithLabelValues("empty").Inc()
-		return res, nil
-	}
-	err := q.b.inTx(ctx, func(tx txn) error {
-		if d.ID != "" {
-			fresh, err := q.st.RecordDelivery(ctx, tx, d.ID, d.Event, len(ks))
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				res.Duplicate = true
-				return nil
-			}
-		}
-		var err error
-		res.Inserted, res.Collapsed, err = q.enqueueTx(ctx, tx, ks, d.ID)
-		return err
-	})
-	if err != nil {
-		q.metrics.deliveries.WithLabelValues("error").Inc()
-		return IntakeResult{}, fmt.Errorf("intake delivery %s: %w", d.ID, err)
-	}
-	if res.Duplicate {
-		q.metrics.deliveries.WithLabelValues("duplicate").Inc()
-	} else {
-		q.metrics.deliveries.WithLabelValues("enqueued").Inc()
-		q.metrics.keys.WithLabelValues("inserted").Add(float64(res.Inserted))
-		q.metrics.keys.WithLabelValues("collapsed").Add(float64(res.Collapsed))
-	}
-	return res, nil
-}
-
 // Enqueue adds keys outside of any delivery (operators, tests, periodic tasks).
 func (q *Queue) Enqueue(ctx context.Context, ks ...keys.Key) (IntakeResult, error) {
 	var res IntakeResult
 	err := q.b.inTx(ctx, func(tx txn) error {
-		var err error
-		res.Inserted, res.Collapsed, err = q.enqueueTx(ctx, tx, ks, "")
+		inserted, err := q.enqueueTx(ctx, tx, countKeys(ks, ""))
+		for _, k := range dedupe(ks) {
+			if inserted[k.String()] {
+				res.Inserted++
+			} else {
+				res.Collapsed++
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -318,43 +298,64 @@ func (q *Queue) Enqueue(ctx context.Context, ks ...keys.Key) (IntakeResult, erro
 	return res, nil
 }
 
-// enqueueTx moves each key's generation and inserts its job unless one is
-// already live. Keys are handled in sorted order so that concurrent
-// transactions on Postgres lock rows in the same order and cannot deadlock.
-func (q *Queue) enqueueTx(ctx context.Context, tx txn, ks []keys.Key, delivery string) (inserted, collapsed int, err error) {
-	names := make([]string, 0, len(ks))
-	byName := make(map[string]keys.Key, len(ks))
+// keyEvents is how many events a transaction records for one key.
+type keyEvents struct {
+	key      keys.Key
+	events   int
+	delivery string // the last delivery that named the key, if any
+}
+
+func dedupe(ks []keys.Key) []keys.Key {
+	seen := make(map[string]bool, len(ks))
+	out := ks[:0:0]
 	for _, k := range ks {
-		s := k.String()
-		if _, dup := byName[s]; !dup {
-			byName[s] = k
-			names = append(names, s)
+		if s := k.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, k)
 		}
 	}
-	slices.Sort(names)
-	params := make([]river.InsertManyParams, 0, len(names))
-	for _, name := range names {
-		if _, err := q.st.BumpKey(ctx, tx, name, delivery); err != nil {
-			return 0, 0, err
+	return out
+}
+
+func countKeys(ks []keys.Key, delivery string) []keyEvents {
+	out := make([]keyEvents, 0, len(ks))
+	for _, k := range dedupe(ks) {
+		out = append(out, keyEvents{key: k, events: 1, delivery: delivery})
+	}
+	return out
+}
+
+// enqueueTx moves each key's generation by its events and inserts its job
+// unless one is already live. It returns the keys that became new jobs.
+// Keys are handled in sorted order so that concurrent transactions on
+// Postgres lock rows in the same order and cannot deadlock.
+func (q *Queue) enqueueTx(ctx context.Context, tx txn, evs []keyEvents) (map[string]bool, error) {
+	slices.SortFunc(evs, func(a, b keyEvents) int { return strings.Compare(a.key.String(), b.key.String()) })
+	params := make([]river.InsertManyParams, 0, len(evs))
+	for _, e := range evs {
+		if _, err := q.st.BumpKey(ctx, tx, e.key.String(), e.delivery, e.events); err != nil {
+			return nil, err
 		}
 		// The settle wait is not written as a future scheduled_at: River
 		// promotes scheduled jobs only every few seconds. The job is
 		// available at once and the worker snoozes it until quiet, which
 		// River keeps precise for short waits.
-		params = append(params, q.insertParams(byName[name], time.Time{}))
+		params = append(params, q.insertParams(e.key, time.Time{}))
+	}
+	if len(params) == 0 {
+		return nil, nil
 	}
 	results, err := tx.insert(ctx, params)
 	if err != nil {
-		return 0, 0, fmt.Errorf("insert jobs: %w", err)
+		return nil, fmt.Errorf("insert jobs: %w", err)
 	}
-	for _, r := range results {
-		if r.UniqueSkippedAsDuplicate {
-			collapsed++
-		} else {
-			inserted++
+	inserted := make(map[string]bool, len(results))
+	for i, r := range results {
+		if !r.UniqueSkippedAsDuplicate {
+			inserted[evs[i].key.String()] = true
 		}
 	}
-	return inserted, collapsed, nil
+	return inserted, nil
 }
 
 func (q *Queue) insertParams(k keys.Key, at time.Time) river.InsertManyParams {

@@ -72,7 +72,7 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 			return fmt.Errorf("complete job: %w", err)
 		}
 		if len(res.Enqueue) > 0 {
-			if _, _, err := q.enqueueTx(ctx, tx, res.Enqueue, ""); err != nil {
+			if _, err := q.enqueueTx(ctx, tx, countKeys(res.Enqueue, "")); err != nil {
 				return fmt.Errorf("enqueue fan-out: %w", err)
 			}
 		}

@@ -47,16 +47,18 @@ type KeyState struct {
 
 // BumpKey records an event for key: its generation moves and it becomes
 // pending if it was not. It returns the new generation.
-// delivery, when not empty, is remembered so a run's log line can name the
-// last delivery that asked for it.
-func (s *Store) BumpKey(ctx context.Context, tx Tx, key, delivery string) (int64, error) {
+// events is how many events are recorded at once (at least 1); delivery,
+// when not empty, is remembered so a run's log line can name the last
+// delivery that asked for it.
+func (s *Store) BumpKey(ctx context.Context, tx Tx, key, delivery string, events int) (int64, error) {
 	now := ms(s.now())
+	events = max(events, 1)
 	var gen int64
-	err := tx.QueryRow(ctx, `INSERT INTO tend_key (key, generation, last_event_at, pending_since, last_delivery) VALUES ($1, 1, $2, $2, $3)
-ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + 1, last_event_at = $2,
+	err := tx.QueryRow(ctx, `INSERT INTO tend_key (key, generation, last_event_at, pending_since, last_delivery) VALUES ($1, $4, $2, $2, $3)
+ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + $4, last_event_at = $2,
   pending_since = COALESCE(tend_key.pending_since, $2),
   last_delivery = CASE WHEN $3 = '' THEN tend_key.last_delivery ELSE $3 END
-RETURNING generation`, key, now, delivery).Scan(&gen)
+RETURNING generation`, key, now, delivery, events).Scan(&gen)
 	if err != nil {
 		return 0, fmt.Errorf("bump key %s: %w", key, err)
 	}

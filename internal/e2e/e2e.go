@@ -32,7 +32,12 @@ var (
 )
 
 // Binary builds the tend server once per process and returns its path.
+// TEND_E2E_BINARY names a prebuilt binary to use instead (for example one
+// built with -tags pprof).
 func Binary() (string, error) {
+	if b := os.Getenv("TEND_E2E_BINARY"); b != "" {
+		return b, nil
+	}
 	buildOnce.Do(func() {
 		root, err := moduleRoot()
 		if err != nil {
