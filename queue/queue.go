@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
