@@ -75,7 +75,7 @@ func newBackend(st *store.Store) backend {
 			if err != nil {
 				return nil, nil, nil, nil, err
 			}
-			return tx, store.SQLTx{X: tx},
+			return tx, st.Wrap(tx),
 				func(context.Context) error { return tx.Commit() },
 				func(context.Context) error { return tx.Rollback() }, nil
 		},

@@ -175,6 +175,9 @@ func New(ctx context.Context, st *store.Store, runner Runner, opts Options) (*Qu
 	if err := q.b.migrate(ctx); err != nil {
 		return nil, err
 	}
+	if err := st.PrepareHot(ctx); err != nil {
+		return nil, err
+	}
 	cfg := &river.Config{
 		ID:                          opts.ClientID,
 		Logger:                      slog.New(zerolog.NewSlogHandler(opts.Logger.With().Str("component", "river").Logger().Level(maxLevel(opts.Logger.GetLevel(), zerolog.WarnLevel)))),
@@ -332,27 +335,45 @@ func countKeys(ks []keys.Key, delivery string) []keyEvents {
 func (q *Queue) enqueueTx(ctx context.Context, tx txn, evs []keyEvents) (map[string]bool, error) {
 	slices.SortFunc(evs, func(a, b keyEvents) int { return strings.Compare(a.key.String(), b.key.String()) })
 	params := make([]river.InsertManyParams, 0, len(evs))
+	toInsert := make([]keyEvents, 0, len(evs))
 	for _, e := range evs {
-		if _, err := q.st.BumpKey(ctx, tx, e.key.String(), e.delivery, e.events); err != nil {
+		name := e.key.String()
+		if _, err := q.st.BumpKey(ctx, tx, name, e.delivery, e.events); err != nil {
 			return nil, err
+		}
+		// A key whose recorded job is still live needs no insert: River
+		// would refuse the twin anyway, at a much higher cost.
+		live, err := q.st.LiveJob(ctx, tx, name)
+		if err != nil {
+			return nil, err
+		}
+		if live {
+			continue
 		}
 		// The settle wait is not written as a future scheduled_at: River
 		// promotes scheduled jobs only every few seconds. The job is
 		// available at once and the worker snoozes it until quiet, which
 		// River keeps precise for short waits.
 		params = append(params, q.insertParams(e.key, time.Time{}))
+		toInsert = append(toInsert, e)
 	}
+	inserted := make(map[string]bool, len(params))
 	if len(params) == 0 {
-		return nil, nil
+		return inserted, nil
 	}
 	results, err := tx.insert(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("insert jobs: %w", err)
 	}
-	inserted := make(map[string]bool, len(results))
 	for i, r := range results {
+		name := toInsert[i].key.String()
 		if !r.UniqueSkippedAsDuplicate {
-			inserted[evs[i].key.String()] = true
+			inserted[name] = true
+		}
+		if r.Job != nil {
+			if err := q.st.SetJob(ctx, tx, name, r.Job.ID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return inserted, nil

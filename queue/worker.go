@@ -76,20 +76,30 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 				return fmt.Errorf("enqueue fan-out: %w", err)
 			}
 		}
+		var follow *river.InsertManyParams
 		switch {
 		case res.RequeueAfter > 0:
-			followUp = true
-			_, err = tx.insert(ctx, []river.InsertManyParams{q.insertParams(k, q.st.Now().Add(res.RequeueAfter))})
+			p := q.insertParams(k, q.st.Now().Add(res.RequeueAfter))
+			follow = &p
 		case now.Generation != st.Generation:
 			// Events arrived during the run: exactly one follow-up, after
 			// they settle (the worker waits for quiet when it picks it up).
 			// The running job was completed above, in this transaction, so
 			// the unique insert is not refused as its twin.
-			followUp = true
-			_, err = tx.insert(ctx, []river.InsertManyParams{q.insertParams(k, time.Time{})})
+			p := q.insertParams(k, time.Time{})
+			follow = &p
 		}
-		if err != nil {
-			return fmt.Errorf("insert follow-up: %w", err)
+		if follow != nil {
+			followUp = true
+			results, err := tx.insert(ctx, []river.InsertManyParams{*follow})
+			if err != nil {
+				return fmt.Errorf("insert follow-up: %w", err)
+			}
+			if len(results) == 1 && results[0].Job != nil {
+				if err := q.st.SetJob(ctx, tx, job.Args.Key, results[0].Job.ID); err != nil {
+					return err
+				}
+			}
 		}
 		return q.st.FinishRun(ctx, tx, job.Args.Key, outcomeOr(res.Outcome, "ok"))
 	})

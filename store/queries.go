@@ -12,13 +12,31 @@ import (
 	"github.com/tend-app/tend/config"
 )
 
+// The queries on the intake and run paths. They are constants so that the
+// SQLite store can prepare them once (see hotQueries): SQLite spends more
+// time parsing a statement like these than running it.
+const (
+	recordDeliverySQL = `INSERT INTO tend_delivery (id, event, received_at, key_count) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
+	bumpKeySQL        = `INSERT INTO tend_key (key, generation, last_event_at, pending_since, last_delivery) VALUES ($1, $4, $2, $2, $3)
+ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + $4, last_event_at = $2,
+  pending_since = COALESCE(tend_key.pending_since, $2),
+  last_delivery = CASE WHEN $3 = '' THEN tend_key.last_delivery ELSE $3 END
+RETURNING generation`
+	getKeySQL    = `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, '') FROM tend_key WHERE key = $1`
+	startRunSQL  = `UPDATE tend_key SET pending_since = NULL WHERE key = $1`
+	finishRunSQL = `UPDATE tend_key SET last_run_at = $2, last_outcome = $3 WHERE key = $1`
+	liveJobSQL   = `SELECT j.state FROM tend_key k JOIN river_job j ON j.id = k.job_id WHERE k.key = $1`
+	setJobSQL    = `UPDATE tend_key SET job_id = $2 WHERE key = $1`
+)
+
+var hotQueries = []string{recordDeliverySQL, bumpKeySQL, getKeySQL, startRunSQL, finishRunSQL, liveJobSQL, setJobSQL}
+
 // RecordDelivery notes a webhook delivery inside tx. It reports false when
 // the delivery id was already recorded: a redelivery, whose keys were already
 // enqueued. The row is written in the same transaction as the keys, so a
 // delivery that failed to enqueue is not remembered and its redelivery works.
 func (s *Store) RecordDelivery(ctx context.Context, tx Tx, id, event string, keyCount int) (bool, error) {
-	n, err := tx.Exec(ctx, `INSERT INTO tend_delivery (id, event, received_at, key_count) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-		id, event, ms(s.now()), keyCount)
+	n, err := tx.Exec(ctx, recordDeliverySQL, id, event, ms(s.now()), keyCount)
 	if err != nil {
 		return false, fmt.Errorf("record delivery %s: %w", id, err)
 	}
@@ -54,11 +72,7 @@ func (s *Store) BumpKey(ctx context.Context, tx Tx, key, delivery string, events
 	now := ms(s.now())
 	events = max(events, 1)
 	var gen int64
-	err := tx.QueryRow(ctx, `INSERT INTO tend_key (key, generation, last_event_at, pending_since, last_delivery) VALUES ($1, $4, $2, $2, $3)
-ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + $4, last_event_at = $2,
-  pending_since = COALESCE(tend_key.pending_since, $2),
-  last_delivery = CASE WHEN $3 = '' THEN tend_key.last_delivery ELSE $3 END
-RETURNING generation`, key, now, delivery, events).Scan(&gen)
+	err := tx.QueryRow(ctx, bumpKeySQL, key, now, delivery, events).Scan(&gen)
 	if err != nil {
 		return 0, fmt.Errorf("bump key %s: %w", key, err)
 	}
@@ -68,7 +82,7 @@ RETURNING generation`, key, now, delivery, events).Scan(&gen)
 // GetKey reads a key's row; lock takes a row lock until tx ends (Postgres).
 // A key that was never bumped reads as generation 0.
 func (s *Store) GetKey(ctx context.Context, tx Tx, key string, lock bool) (KeyState, error) {
-	q := `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, '') FROM tend_key WHERE key = $1`
+	q := getKeySQL
 	if lock {
 		q += s.ForUpdate()
 	}
@@ -88,7 +102,7 @@ func (s *Store) GetKey(ctx context.Context, tx Tx, key string, lock bool) (KeySt
 // StartRun clears the key's pending mark: the run about to start reads the
 // world after every event recorded so far.
 func (s *Store) StartRun(ctx context.Context, tx Tx, key string) error {
-	_, err := tx.Exec(ctx, `UPDATE tend_key SET pending_since = NULL WHERE key = $1`, key)
+	_, err := tx.Exec(ctx, startRunSQL, key)
 	if err != nil {
 		return fmt.Errorf("start run %s: %w", key, err)
 	}
@@ -97,7 +111,7 @@ func (s *Store) StartRun(ctx context.Context, tx Tx, key string) error {
 
 // FinishRun records a run's outcome.
 func (s *Store) FinishRun(ctx context.Context, tx Tx, key, outcome string) error {
-	_, err := tx.Exec(ctx, `UPDATE tend_key SET last_run_at = $2, last_outcome = $3 WHERE key = $1`, key, ms(s.now()), outcome)
+	_, err := tx.Exec(ctx, finishRunSQL, key, ms(s.now()), outcome)
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", key, err)
 	}
@@ -348,4 +362,65 @@ func (s *Store) KnownRepos(ctx context.Context) (map[string]bool, error) {
 		out[r] = true
 	}
 	return out, rows.Err()
+}
+
+// LiveJob reports whether the job last recorded for key is still queued or
+// running. A false answer only means "insert to be sure": River's unique
+// insert remains the guard against twins.
+func (s *Store) LiveJob(ctx context.Context, tx Tx, key string) (bool, error) {
+	var state string
+	err := tx.QueryRow(ctx, liveJobSQL, key).Scan(&state)
+	if errors.Is(err, ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read job of %s: %w", key, err)
+	}
+	switch state {
+	case "available", "pending", "retryable", "running", "scheduled":
+		return true, nil
+	}
+	return false, nil
+}
+
+// SetJob records the River job of key.
+func (s *Store) SetJob(ctx context.Context, tx Tx, key string, jobID int64) error {
+	if _, err := tx.Exec(ctx, setJobSQL, key, jobID); err != nil {
+		return fmt.Errorf("record job of %s: %w", key, err)
+	}
+	return nil
+}
+
+// ReservePR takes a slot under repo's open-PR limit, atomically.
+func (s *Store) ReservePR(ctx context.Context, repo string, limit int) (bool, error) {
+	n, err := s.Q().Exec(ctx, `UPDATE tend_repo SET open_prs = open_prs + 1 WHERE repo = $1 AND open_prs < $2`, strings.ToLower(repo), limit)
+	if err != nil {
+		return false, fmt.Errorf("reserve a PR slot in %s: %w", repo, err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	// No row: a repository whose config was never cached has no count to
+	// hold; let it through rather than block it.
+	var exists bool
+	if err := s.Q().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tend_repo WHERE repo = $1)`, strings.ToLower(repo)).Scan(&exists); err != nil {
+		return false, fmt.Errorf("reserve a PR slot in %s: %w", repo, err)
+	}
+	return !exists, nil
+}
+
+// ReleasePR gives a slot back.
+func (s *Store) ReleasePR(ctx context.Context, repo string) error {
+	if _, err := s.Q().Exec(ctx, `UPDATE tend_repo SET open_prs = open_prs - 1 WHERE repo = $1 AND open_prs > 0`, strings.ToLower(repo)); err != nil {
+		return fmt.Errorf("release a PR slot in %s: %w", repo, err)
+	}
+	return nil
+}
+
+// SetOpenPRs records the number of open tend PRs GitHub reports.
+func (s *Store) SetOpenPRs(ctx context.Context, repo string, n int) error {
+	if _, err := s.Q().Exec(ctx, `UPDATE tend_repo SET open_prs = $2 WHERE repo = $1`, strings.ToLower(repo), n); err != nil {
+		return fmt.Errorf("count PRs of %s: %w", repo, err)
+	}
+	return nil
 }

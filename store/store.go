@@ -44,6 +44,8 @@ type Store struct {
 	Pool *pgxpool.Pool
 	// now is the clock; tests replace it.
 	now func() time.Time
+	// prepared holds SQLite statements prepared once, by query text.
+	prepared map[string]*sql.Stmt
 }
 
 // Now returns the store's clock reading.
@@ -89,6 +91,30 @@ func OpenSQLite(ctx context.Context, dir string) (*Store, error) {
 	return s, nil
 }
 
+// PrepareHot prepares the queries of the intake and run paths on SQLite
+// (Postgres's driver caches prepared statements by itself). Call it once
+// River's tables exist and before any transaction runs: a statement prepared
+// on the DB is then reused by transactions on its only connection
+// (database/sql's Tx.StmtContext), which saves SQLite from parsing it again.
+func (s *Store) PrepareHot(ctx context.Context) error {
+	if s.Dialect != SQLite || s.prepared != nil {
+		return nil
+	}
+	prepared := map[string]*sql.Stmt{}
+	for _, q := range hotQueries {
+		stmt, err := s.DB.PrepareContext(ctx, q)
+		if err != nil {
+			for _, st := range prepared {
+				_ = st.Close()
+			}
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		prepared[q] = stmt
+	}
+	s.prepared = prepared
+	return nil
+}
+
 // OpenPostgres connects to url and migrates tend's tables.
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -113,6 +139,9 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 
 // Close releases the database.
 func (s *Store) Close() error {
+	for _, st := range s.prepared {
+		_ = st.Close()
+	}
 	if s.Pool != nil {
 		s.Pool.Close()
 	}
@@ -145,17 +174,38 @@ type Rows interface {
 // ErrNoRows is returned by Row.Scan when the query found nothing, on both engines.
 var ErrNoRows = errors.New("no rows")
 
-// SQLTx adapts a database/sql transaction (or DB) to Tx.
+// SQLTx adapts a database/sql transaction (or DB) to Tx. P, when set, maps
+// query texts to statements prepared on the DB, which are used instead of
+// preparing the query again.
 type SQLTx struct {
 	X interface {
 		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	}
+	P map[string]*sql.Stmt
+}
+
+// stmt returns the prepared form of q bound to the transaction, if any.
+func (t SQLTx) stmt(ctx context.Context, q string) *sql.Stmt {
+	st := t.P[q]
+	if st == nil {
+		return nil
+	}
+	if tx, ok := t.X.(*sql.Tx); ok {
+		return tx.StmtContext(ctx, st)
+	}
+	return st
 }
 
 func (t SQLTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := t.X.ExecContext(ctx, q, args...)
+	var res sql.Result
+	var err error
+	if st := t.stmt(ctx, q); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = t.X.ExecContext(ctx, q, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -163,16 +213,29 @@ func (t SQLTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 }
 
 func (t SQLTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return sqlRow{st.QueryRowContext(ctx, args...)}
+	}
 	return sqlRow{t.X.QueryRowContext(ctx, q, args...)}
 }
 
 func (t SQLTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
-	rows, err := t.X.QueryContext(ctx, q, args...)
+	var rows *sql.Rows
+	var err error
+	if st := t.stmt(ctx, q); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = t.X.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return sqlRows{rows}, nil
 }
+
+// Wrap adapts a database/sql transaction of this store's database to Tx,
+// with the store's prepared statements.
+func (s *Store) Wrap(tx *sql.Tx) Tx { return SQLTx{X: tx, P: s.prepared} }
 
 type sqlRow struct{ r *sql.Row }
 
@@ -232,7 +295,7 @@ func (s *Store) Q() Tx {
 	if s.Dialect == Postgres {
 		return PgxTx{X: s.Pool}
 	}
-	return SQLTx{X: s.DB}
+	return SQLTx{X: s.DB, P: s.prepared}
 }
 
 // InTx runs fn in a transaction of tend's own (not River's), committing when
@@ -245,7 +308,7 @@ func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(SQLTx{X: tx}); err != nil {
+	if err := fn(SQLTx{X: tx, P: s.prepared}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -15,13 +15,17 @@ type State struct {
 	Key     string `json:"key"`
 	// Hash is the hash of the desired state the PR proposes.
 	Hash string `json:"hash,omitempty"`
+	// BaseHash identifies the content of the key's files on the base branch
+	// when the PR was generated.
+	BaseHash string `json:"basehash,omitempty"`
 	// Base is the base-branch commit the PR was generated from; Head is the
 	// last commit tend wrote to the branch.
 	Base string `json:"base,omitempty"`
 	Head string `json:"head,omitempty"`
-	// Declined is the desired-state hash of a PR a person closed without
-	// merging; tend does not propose it again.
-	Declined string `json:"declined,omitempty"`
+	// Resolved is set when tend itself closed the PR because the base
+	// branch reached the desired state. A PR closed unmerged without it was
+	// declined by a person: its Hash is not proposed again.
+	Resolved bool `json:"resolved,omitempty"`
 	// HumanNotified is set once tend has commented that people pushed to
 	// the branch.
 	HumanNotified bool `json:"human,omitempty"`

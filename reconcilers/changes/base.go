@@ -1,0 +1,92 @@
+package changes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/go-github/v89/github"
+)
+
+// Base is the base branch as a run read it.
+type Base struct {
+	Branch string // the default branch's name
+	Commit string // its head commit
+	Tree   string // that commit's tree
+}
+
+// ErrBranchNotFound means the base branch does not exist (renamed or
+// deleted); the caller refreshes the repository's default branch.
+var ErrBranchNotFound = errors.New("base branch not found")
+
+// ReadBase reads the head of branch in one request (the branch answer
+// carries both the commit and its tree). The answer is a conditional
+// request, so an unchanged branch costs a 304.
+func ReadBase(ctx context.Context, client *github.Client, owner, repo, branch string) (Base, error) {
+	b, _, err := client.Repositories.GetBranch(ctx, owner, repo, branch, 1)
+	if err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			return Base{}, fmt.Errorf("branch %s of %s/%s: %w", branch, owner, repo, ErrBranchNotFound)
+		}
+		return Base{}, fmt.Errorf("read branch %s: %w", branch, err)
+	}
+	c := b.GetCommit()
+	return Base{Branch: b.GetName(), Commit: c.GetSHA(), Tree: c.GetCommit().GetTree().GetSHA()}, nil
+}
+
+// File is a file as read at a commit.
+type File struct {
+	Path    string
+	Content []byte
+	Exists  bool
+	SHA     string // blob SHA, when it exists
+}
+
+// ReadFile reads path at ref (a commit SHA, so the answer can be cached
+// for as long as the base does not move). Files over the contents API's
+// 1 MB inline limit are read as blobs.
+func ReadFile(ctx context.Context, client *github.Client, owner, repo, ref, path string) (File, error) {
+	f := File{Path: path}
+	fc, dir, _, err := client.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	if err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			return f, nil
+		}
+		return f, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
+	}
+	if fc == nil || dir != nil {
+		return f, nil // a directory: no file here
+	}
+	if fc.GetType() != "file" {
+		// Symlinks and submodules are not files tend edits.
+		return f, nil
+	}
+	f.Exists, f.SHA = true, fc.GetSHA()
+	if fc.GetSize() > 0 && fc.Content == nil || fc.GetEncoding() == "none" {
+		raw, _, err := client.Git.GetBlobRaw(ctx, owner, repo, fc.GetSHA())
+		if err != nil {
+			return f, fmt.Errorf("read blob of %s: %w", path, err)
+		}
+		f.Content = raw
+		return f, nil
+	}
+	s, err := fc.GetContent()
+	if err != nil {
+		return f, fmt.Errorf("decode %s: %w", path, err)
+	}
+	f.Content = []byte(s)
+	return f, nil
+}
+
+func isStatus(err error, code int) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == code
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

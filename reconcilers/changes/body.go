@@ -1,0 +1,38 @@
+package changes
+
+import (
+	"embed"
+	"strings"
+	"text/template"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+var bodyTemplate = template.Must(template.ParseFS(templateFS, "templates/body.md.tmpl"))
+
+// maxBodyChars is GitHub's limit on PR bodies.
+const maxBodyChars = 65536
+
+// renderBody renders a PR body with the state block at its end. The summary
+// is cut, never the state block, if the body would exceed GitHub's limit.
+func renderBody(c *Change, st State) string {
+	data := struct {
+		Summary, Rule, Trigger, Key, State string
+		Fixes                              int
+	}{strings.TrimSpace(c.Summary), c.Rule, c.Trigger, c.Key.String(), FormatState(st), c.Fixes}
+	var b strings.Builder
+	if err := bodyTemplate.Execute(&b, data); err != nil {
+		// The template is fixed and its data are strings: this cannot
+		// happen, but a PR without a body is better than none.
+		return FormatState(st)
+	}
+	out := b.String()
+	if n := len([]rune(out)); n > maxBodyChars {
+		data.Summary = truncate(data.Summary, len([]rune(data.Summary))-(n-maxBodyChars)-100)
+		b.Reset()
+		_ = bodyTemplate.Execute(&b, data)
+		out = b.String()
+	}
+	return out
+}

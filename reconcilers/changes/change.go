@@ -1,0 +1,126 @@
+package changes
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+
+	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/keys"
+)
+
+// Change is what a reconciler wants for one key: the desired content of
+// the files the key owns, and the words that explain it.
+type Change struct {
+	Key  keys.Key
+	Rule string
+	// PullRequests are the repository's settings (limit, labels).
+	PullRequests config.PullRequests
+	// Base is the base branch the files were read at.
+	Base Base
+	// Files are the files the key owns, with their content at Base and
+	// their desired content. A file whose desired content equals its base
+	// content needs no change.
+	Files []FileChange
+	// Title is the PR title; Summary says what changes and why, in
+	// Markdown (the PR body and the check run summary); Details is the
+	// check run's text (per-file notes).
+	Title   string
+	Summary string
+	Details string
+	// Trigger says what started the run ("push", "resync", "issue #4", ...).
+	Trigger string
+	// Annotations point at lines, for the check run.
+	Annotations []Annotation
+	// Warnings are partial failures (an image that could not be resolved):
+	// the change still lands, and the check run is neutral and lists them.
+	Warnings []string
+	// Fixes names an issue the PR resolves ("Fixes #N" in the body).
+	Fixes int
+	// Extra is bookkeeping a reconciler keeps in the PR's state block.
+	Extra map[string]string
+}
+
+// FileChange is one file of a Change.
+type FileChange struct {
+	Path string
+	// Base is the content at Change.Base; BaseExists is false for a file
+	// that does not exist there.
+	Base       []byte
+	BaseExists bool
+	// Desired is the wanted content; Delete asks for the file to be removed.
+	Desired []byte
+	Delete  bool
+	// Note is a line about this file for the check run.
+	Note string
+}
+
+// Differs reports whether the file needs a change.
+func (f FileChange) Differs() bool {
+	if f.Delete {
+		return f.BaseExists
+	}
+	return !f.BaseExists || !bytes.Equal(f.Base, f.Desired)
+}
+
+// Annotation marks a line of a file in the check run.
+type Annotation struct {
+	Path      string
+	StartLine int
+	EndLine   int
+	Level     string // notice, warning or failure
+	Title     string
+	Message   string
+}
+
+// differing returns the files that need a change, sorted by path.
+func (c *Change) differing() []FileChange {
+	var out []FileChange
+	for _, f := range c.Files {
+		if f.Differs() {
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// desiredHash identifies the desired state of the key's files: the same
+// files with the same content hash the same, whatever the base.
+func (c *Change) desiredHash() string {
+	files := append([]FileChange(nil), c.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	h := sha256.New()
+	for _, f := range files {
+		h.Write([]byte(f.Path))
+		h.Write([]byte{0})
+		if f.Delete {
+			h.Write([]byte("deleted"))
+		} else {
+			h.Write([]byte{1})
+			sum := sha256.Sum256(f.Desired)
+			h.Write(sum[:])
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// baseHash identifies the base content of the key's files, to tell whether
+// a PR was generated from content that has since changed.
+func (c *Change) baseHash() string {
+	files := append([]FileChange(nil), c.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	h := sha256.New()
+	for _, f := range files {
+		h.Write([]byte(f.Path))
+		h.Write([]byte{0})
+		if f.BaseExists {
+			sum := sha256.Sum256(f.Base)
+			h.Write(sum[:])
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}

@@ -1,0 +1,418 @@
+package changes
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/rs/zerolog"
+
+	"github.com/tend-app/tend/keys"
+)
+
+// PRCounter reserves slots under a repository's open-PR limit. The store
+// implements it with an atomic counter, so concurrent workers cannot both
+// take the last slot; OpenPRKeys re-counts from GitHub on every resync.
+type PRCounter interface {
+	ReservePR(ctx context.Context, repo string, limit int) (bool, error)
+	ReleasePR(ctx context.Context, repo string) error
+	SetOpenPRs(ctx context.Context, repo string, n int) error
+}
+
+// Manager applies Changes.
+type Manager struct {
+	Identity *Identity
+	// Counter enforces pull_requests.limit; nil means no limit.
+	Counter PRCounter
+	// LimitRetry is when a key over the open-PR limit is tried again
+	// (default 30 minutes).
+	LimitRetry time.Duration
+}
+
+// Outcome says what Apply did.
+type Outcome struct {
+	// Action is one of: noop, up-to-date, pr-opened, pr-updated,
+	// resolved, declined, human-edits, limited.
+	Action string
+	PR     int
+	Head   string
+	// RequeueAfter is set when the key must be tried again later (limited).
+	RequeueAfter time.Duration
+}
+
+// Apply makes GitHub match c for owner/repo.
+func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo string, c *Change) (Outcome, error) {
+	log := zerolog.Ctx(ctx)
+	branch := BranchName(c.Key)
+	pr, st, err := m.findPR(ctx, client, owner, repo, branch)
+	if err != nil {
+		return Outcome{}, err
+	}
+	diff := c.differing()
+	hash := c.desiredHash()
+
+	if pr != nil && pr.GetState() == "open" {
+		out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
+		if pr.GetHead().GetSHA() != st.Head {
+			// People's commits are never overwritten, nor their branch
+			// deleted, even when the base branch caught up.
+			return m.humanEdits(ctx, client, owner, repo, pr, st, c)
+		}
+		if len(diff) == 0 {
+			return m.resolve(ctx, client, owner, repo, pr, st, c)
+		}
+		if st.Hash == hash && st.BaseHash == c.baseHash() {
+			if st.Base == c.Base.Commit {
+				out.Action = "up-to-date"
+				return out, nil
+			}
+			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
+			if err != nil {
+				return Outcome{}, err
+			}
+			if !conflicting {
+				out.Action = "up-to-date"
+				return out, nil
+			}
+			log.Info().Int("pr", pr.GetNumber()).Msg("PR conflicts with the moved base; regenerating")
+		}
+		return m.update(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+	}
+
+	if len(diff) == 0 {
+		return Outcome{Action: "noop"}, nil
+	}
+	if pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash {
+		// A person closed this proposal without merging it: do not make it
+		// again until the desired state changes.
+		return Outcome{Action: "declined", PR: pr.GetNumber()}, nil
+	}
+	return m.open(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+}
+
+// findPR returns the newest PR tend's bot opened from branch, and its state.
+func (m *Manager) findPR(ctx context.Context, client *github.Client, owner, repo, branch string) (*github.PullRequest, State, error) {
+	prs, _, err := client.PullRequests.List(ctx, owner, repo, &github.PullRequestListOptions{
+		State: "all", Head: owner + ":" + branch, Sort: "created", Direction: "desc",
+		ListOptions: github.ListOptions{PerPage: 20},
+	})
+	if err != nil {
+		return nil, State{}, fmt.Errorf("list PRs of %s: %w", branch, err)
+	}
+	for _, pr := range prs {
+		if pr.GetHead().GetRef() != branch || !m.Identity.IsBot(pr.GetUser().GetLogin(), pr.GetUser().GetType()) {
+			continue
+		}
+		st, _ := ParseState(pr.GetBody())
+		return pr, st, nil
+	}
+	return nil, State{}, nil
+}
+
+// conflicting asks GitHub whether a PR still merges cleanly. An unknown
+// answer (GitHub computes it lazily) counts as clean; the next run asks again.
+func (m *Manager) conflicting(ctx context.Context, client *github.Client, owner, repo string, number int) (bool, error) {
+	pr, _, err := client.PullRequests.Get(ctx, owner, repo, number)
+	if err != nil {
+		return false, fmt.Errorf("read PR #%d: %w", number, err)
+	}
+	return pr.Mergeable != nil && !pr.GetMergeable(), nil
+}
+
+// writeCommit writes the differing files on top of the base: one tree with
+// inline contents (deletions as sha: null), one commit whose parent is the
+// base head. Content that is not UTF-8 cannot travel inline and is written
+// as a blob first.
+func (m *Manager) writeCommit(ctx context.Context, client *github.Client, owner, repo string, c *Change, diff []FileChange) (string, error) {
+	entries := make([]*github.TreeEntry, 0, len(diff))
+	for _, f := range diff {
+		e := &github.TreeEntry{Path: github.Ptr(f.Path), Mode: github.Ptr("100644"), Type: github.Ptr("blob")}
+		switch {
+		case f.Delete:
+			// SHA and Content both nil: go-github sends "sha": null.
+		case utf8.Valid(f.Desired):
+			e.Content = github.Ptr(string(f.Desired))
+		default:
+			blob, _, err := client.Git.CreateBlob(ctx, owner, repo, github.Blob{
+				Content: github.Ptr(encodeBase64(f.Desired)), Encoding: github.Ptr("base64"),
+			})
+			if err != nil {
+				return "", fmt.Errorf("write blob for %s: %w", f.Path, err)
+			}
+			e.SHA = blob.SHA
+		}
+		entries = append(entries, e)
+	}
+	tree, _, err := client.Git.CreateTree(ctx, owner, repo, c.Base.Tree, entries)
+	if err != nil {
+		return "", fmt.Errorf("write tree: %w", err)
+	}
+	commit, _, err := client.Git.CreateCommit(ctx, owner, repo, github.Commit{
+		Message: github.Ptr(commitMessage(c)),
+		Tree:    &github.Tree{SHA: tree.SHA},
+		Parents: []*github.Commit{{SHA: github.Ptr(c.Base.Commit)}},
+	}, nil)
+	if err != nil {
+		return "", fmt.Errorf("write commit: %w", err)
+	}
+	return commit.GetSHA(), nil
+}
+
+func commitMessage(c *Change) string {
+	return oneLine(c.Title, 72) + "\n\nReconciled by tend.\n\ntend-key: " + c.Key.String() + "\n"
+}
+
+func (m *Manager) newState(c *Change, hash, head string) State {
+	return State{Version: 1, Key: c.Key.String(), Hash: hash, BaseHash: c.baseHash(), Base: c.Base.Commit, Head: head, Extra: c.Extra}
+}
+
+// open proposes the change in a new PR, within the repository's limit.
+func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, branch string, prev *github.PullRequest, prevState State, c *Change, diff []FileChange, hash string) (Outcome, error) {
+	full := strings.ToLower(owner + "/" + repo)
+	reserved := false
+	if m.Counter != nil {
+		ok, err := m.Counter.ReservePR(ctx, full, c.PullRequests.Limit)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if !ok {
+			retry := m.LimitRetry
+			if retry <= 0 {
+				retry = 30 * time.Minute
+			}
+			zerolog.Ctx(ctx).Info().Int("limit", c.PullRequests.Limit).Dur("retry_in", retry).Msg("open-PR limit reached; key waits")
+			return Outcome{Action: "limited", RequeueAfter: retry}, nil
+		}
+		reserved = true
+	}
+	release := func() {
+		if reserved {
+			if err := m.Counter.ReleasePR(context.WithoutCancel(ctx), full); err != nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("releasing an open-PR slot")
+			}
+		}
+	}
+	head, err := m.writeCommit(ctx, client, owner, repo, c, diff)
+	if err != nil {
+		release()
+		return Outcome{}, err
+	}
+	if err := m.pointBranch(ctx, client, owner, repo, branch, head, prev, prevState); err != nil {
+		release()
+		return Outcome{}, err
+	}
+	st := m.newState(c, hash, head)
+	pr, _, err := client.PullRequests.Create(ctx, owner, repo, &github.NewPullRequest{
+		Title: github.Ptr(oneLine(c.Title, 256)),
+		Head:  github.Ptr(branch),
+		Base:  github.Ptr(c.Base.Branch),
+		Body:  github.Ptr(renderBody(c, st)),
+	})
+	if err != nil {
+		release()
+		return Outcome{}, fmt.Errorf("open PR: %w", err)
+	}
+	if labels := c.PullRequests.Labels; len(labels) > 0 {
+		if _, _, err := client.Issues.AddLabelsToIssue(ctx, owner, repo, pr.GetNumber(), labels); err != nil {
+			return Outcome{}, fmt.Errorf("label PR #%d: %w", pr.GetNumber(), err)
+		}
+	}
+	if err := m.report(ctx, client, owner, repo, head, c, diff); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Action: "pr-opened", PR: pr.GetNumber(), Head: head}, nil
+}
+
+// pointBranch creates the PR branch at head, or moves an existing one that
+// only holds tend's own work (a leftover of an earlier, closed PR).
+func (m *Manager) pointBranch(ctx context.Context, client *github.Client, owner, repo, branch, head string, prev *github.PullRequest, prevState State) error {
+	_, _, err := client.Git.CreateRef(ctx, owner, repo, github.CreateRef{Ref: "refs/heads/" + branch, SHA: head})
+	if err == nil {
+		return nil
+	}
+	if !isStatus(err, http.StatusUnprocessableEntity) {
+		return fmt.Errorf("create branch %s: %w", branch, err)
+	}
+	ref, _, gerr := client.Git.GetRef(ctx, owner, repo, "heads/"+branch)
+	if gerr != nil {
+		return fmt.Errorf("create branch %s: %w (and reading it: %v)", branch, err, gerr)
+	}
+	current := ref.GetObject().GetSHA()
+	ours := prev != nil && prevState.Head != "" && current == prevState.Head
+	if !ours {
+		commit, _, cerr := client.Git.GetCommit(ctx, owner, repo, current)
+		if cerr != nil {
+			return fmt.Errorf("read head of branch %s: %w", branch, cerr)
+		}
+		ours = strings.Contains(commit.GetMessage(), "tend-key: ")
+	}
+	if !ours {
+		return fmt.Errorf("branch %s exists with commits tend did not write; delete it to let tend open its PR", branch)
+	}
+	if _, _, err := client.Git.UpdateRef(ctx, owner, repo, "heads/"+branch, github.UpdateRef{SHA: head, Force: github.Ptr(true)}); err != nil {
+		return fmt.Errorf("move branch %s: %w", branch, err)
+	}
+	return nil
+}
+
+// update regenerates an open PR from the current base: a new commit,
+// force-pushed (only ever over tend's own head), and a refreshed body.
+func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, prev State, c *Change, diff []FileChange, hash string) (Outcome, error) {
+	head, err := m.writeCommit(ctx, client, owner, repo, c, diff)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if _, _, err := client.Git.UpdateRef(ctx, owner, repo, "heads/"+branch, github.UpdateRef{SHA: head, Force: github.Ptr(true)}); err != nil {
+		return Outcome{}, fmt.Errorf("update branch %s: %w", branch, err)
+	}
+	st := m.newState(c, hash, head)
+	st.HumanNotified = prev.HumanNotified
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
+		Title: github.Ptr(oneLine(c.Title, 256)),
+		Body:  github.Ptr(renderBody(c, st)),
+	}); err != nil {
+		return Outcome{}, fmt.Errorf("update PR #%d: %w", pr.GetNumber(), err)
+	}
+	if err := m.report(ctx, client, owner, repo, head, c, diff); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Action: "pr-updated", PR: pr.GetNumber(), Head: head}, nil
+}
+
+// resolve closes a PR whose change the base branch already has.
+func (m *Manager) resolve(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st State, c *Change) (Outcome, error) {
+	st.Resolved = true
+	body := replaceState(pr.GetBody(), st)
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{State: github.Ptr("closed"), Body: github.Ptr(body)}); err != nil {
+		return Outcome{}, fmt.Errorf("close PR #%d: %w", pr.GetNumber(), err)
+	}
+	msg := "The base branch already has the desired state, so this pull request is no longer needed. Closing it and deleting its branch."
+	if _, _, err := client.Issues.CreateComment(ctx, owner, repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(msg)}); err != nil {
+		return Outcome{}, fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
+	}
+	if pr.GetHead().GetSHA() == st.Head {
+		// Only delete a branch that holds nothing but tend's work.
+		if _, err := client.Git.DeleteRef(ctx, owner, repo, "heads/"+pr.GetHead().GetRef()); err != nil && !isStatus(err, http.StatusUnprocessableEntity) && !isStatus(err, http.StatusNotFound) {
+			return Outcome{}, fmt.Errorf("delete branch of PR #%d: %w", pr.GetNumber(), err)
+		}
+	}
+	if m.Counter != nil {
+		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo)); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return Outcome{Action: "resolved", PR: pr.GetNumber()}, nil
+}
+
+// humanEdits leaves a PR alone once people pushed to its branch, saying so
+// once.
+func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st State, c *Change) (Outcome, error) {
+	out := Outcome{Action: "human-edits", PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
+	if st.HumanNotified {
+		return out, nil
+	}
+	msg := fmt.Sprintf("Someone other than tend pushed to `%s`, so tend has stopped updating this pull request: it never overwrites people's commits.\n\n"+
+		"To hand it back, comment `/reconcile recreate` (tend regenerates it from the base branch, discarding the extra commits), "+
+		"or reset the branch to tend's last commit %s.", pr.GetHead().GetRef(), short(st.Head))
+	if _, _, err := client.Issues.CreateComment(ctx, owner, repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(msg)}); err != nil {
+		return Outcome{}, fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
+	}
+	st.HumanNotified = true
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{Body: github.Ptr(replaceState(pr.GetBody(), st))}); err != nil {
+		return Outcome{}, fmt.Errorf("update PR #%d: %w", pr.GetNumber(), err)
+	}
+	return out, nil
+}
+
+// Close closes the open PR of a key that tend no longer manages (its rule
+// was removed, or the repository's config), with reason as the comment.
+func (m *Manager) Close(ctx context.Context, client *github.Client, owner, repo string, k keys.Key, reason string) (Outcome, error) {
+	pr, st, err := m.findPR(ctx, client, owner, repo, BranchName(k))
+	if err != nil {
+		return Outcome{}, err
+	}
+	if pr == nil || pr.GetState() != "open" {
+		return Outcome{Action: "noop"}, nil
+	}
+	st.Resolved = true
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{State: github.Ptr("closed"), Body: github.Ptr(replaceState(pr.GetBody(), st))}); err != nil {
+		return Outcome{}, fmt.Errorf("close PR #%d: %w", pr.GetNumber(), err)
+	}
+	if _, _, err := client.Issues.CreateComment(ctx, owner, repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(reason)}); err != nil {
+		return Outcome{}, fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
+	}
+	if pr.GetHead().GetSHA() == st.Head {
+		if _, err := client.Git.DeleteRef(ctx, owner, repo, "heads/"+pr.GetHead().GetRef()); err != nil && !isStatus(err, http.StatusUnprocessableEntity) && !isStatus(err, http.StatusNotFound) {
+			return Outcome{}, fmt.Errorf("delete branch of PR #%d: %w", pr.GetNumber(), err)
+		}
+	}
+	if m.Counter != nil {
+		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo)); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return Outcome{Action: "closed", PR: pr.GetNumber()}, nil
+}
+
+// OpenPRKeys lists the keys of the open PRs tend's bot has for rule in a
+// repository, and re-counts the repository's open tend PRs for the limit.
+func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, repo, rule string) ([]keys.Key, error) {
+	prefix := BranchPrefix + rule + "/"
+	var out []keys.Key
+	total := 0
+	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := client.PullRequests.List(ctx, owner, repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list open PRs: %w", err)
+		}
+		for _, pr := range prs {
+			if !strings.HasPrefix(pr.GetHead().GetRef(), BranchPrefix) || !m.Identity.IsBot(pr.GetUser().GetLogin(), pr.GetUser().GetType()) {
+				continue
+			}
+			total++
+			if !strings.HasPrefix(pr.GetHead().GetRef(), prefix) {
+				continue
+			}
+			if k, ok := StateKey(pr.GetBody()); ok && strings.EqualFold(k.FullName(), owner+"/"+repo) && k.Rule == rule {
+				out = append(out, k)
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if m.Counter != nil {
+		if err := m.Counter.SetOpenPRs(ctx, strings.ToLower(owner+"/"+repo), total); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// replaceState swaps the state block at the end of a body (or appends one).
+func replaceState(body string, st State) string {
+	if i := strings.LastIndex(body, stateOpen); i >= 0 {
+		if j := strings.Index(body[i:], stateClose); j >= 0 {
+			return body[:i] + FormatState(st) + body[i+j+len(stateClose):]
+		}
+	}
+	return strings.TrimRight(body, "\n") + "\n\n" + FormatState(st) + "\n"
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n - 1
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
