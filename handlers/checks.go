@@ -31,7 +31,7 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return ignore(ctx, "check run carries no key of this repository")
 	}
 	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
-	return h.enqueue(ctx, eventType, deliveryID, []keys.Key{k})
+	return h.enqueue(ctx, eventType, deliveryID, "check_run:"+ev.Action, []keys.Key{k})
 }
 
 // PullRequest maps changes people make to tend's PRs — closing, reopening,
@@ -60,5 +60,5 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 		return ignore(ctx, "not a tend pull request")
 	}
 	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
-	return h.enqueue(ctx, eventType, deliveryID, []keys.Key{k})
+	return h.enqueue(ctx, eventType, deliveryID, "pull_request:"+ev.Action, []keys.Key{k})
 }

@@ -49,7 +49,7 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 		if !ok {
 			return ignore(ctx, "not a tend pull request")
 		}
-		return h.enqueue(ctx, eventType, deliveryID, []keys.Key{k})
+		return h.enqueue(ctx, eventType, deliveryID, "issue_comment:"+cmd.Kind.String(), []keys.Key{k})
 	}
 	loaded, err := h.loadConfig(ctx, installationID, owner, name)
 	if err != nil {
@@ -63,5 +63,5 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 		zerolog.Ctx(ctx).Debug().Msg("command on an issue no rule handles")
 		return ignore(ctx, "issue carries no rule's label")
 	}
-	return h.enqueue(ctx, eventType, deliveryID, ks)
+	return h.enqueue(ctx, eventType, deliveryID, "issue_comment:"+cmd.Kind.String(), ks)
 }

@@ -31,6 +31,7 @@ type Index interface {
 	ReleaseSubscribers(ctx context.Context, source string) ([]store.RuleRef, error)
 	ReposUsingConfig(ctx context.Context, source string) ([]store.ConfigUser, error)
 	ForgetRepo(ctx context.Context, repo string) error
+	KeysForImage(ctx context.Context, image string) ([]string, error)
 }
 
 // Deps are what every handler needs.
@@ -49,7 +50,7 @@ func All(d Deps) []githubapp.EventHandler {
 	d.configUsers = &usersCache{ttl: usersCacheTTL, m: map[string]usersEntry{}}
 	return []githubapp.EventHandler{
 		&Push{d}, &Release{d}, &Issues{d}, &IssueComment{d},
-		&CheckRun{d}, &PullRequest{d}, &Installation{d},
+		&CheckRun{d}, &PullRequest{d}, &Installation{d}, &Packages{d},
 	}
 }
 
@@ -101,13 +102,18 @@ func ignore(ctx context.Context, why string) error {
 	return nil
 }
 
-// enqueue takes in the delivery's keys and answers GitHub.
-func (d Deps) enqueue(ctx context.Context, eventType, deliveryID string, ks []keys.Key) error {
+// enqueue takes in the delivery's keys and answers GitHub. trigger
+// describes the event for the runs (see queue.Delivery); "" means the event
+// type and action alone.
+func (d Deps) enqueue(ctx context.Context, eventType, deliveryID, trigger string, ks []keys.Key) error {
 	log := zerolog.Ctx(ctx)
 	if len(ks) == 0 {
 		return ignore(ctx, "no rule matches")
 	}
-	res, err := d.Queue.Intake(ctx, queue.Delivery{ID: deliveryID, Event: eventType}, ks)
+	if trigger == "" {
+		trigger = eventType
+	}
+	res, err := d.Queue.Intake(ctx, queue.Delivery{ID: deliveryID, Event: eventType, Trigger: trigger}, ks)
 	if err != nil {
 		return fmt.Errorf("enqueue keys: %w", err)
 	}

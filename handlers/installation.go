@@ -54,5 +54,5 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 	if len(ks) == 0 {
 		return ignore(ctx, "no repositories added")
 	}
-	return h.enqueue(ctx, eventType, deliveryID, ks)
+	return h.enqueue(ctx, eventType, deliveryID, eventType+":"+ev.Action, ks)
 }

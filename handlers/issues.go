@@ -50,7 +50,7 @@ func (h *Issues) Handle(ctx context.Context, eventType, deliveryID string, paylo
 		return ignore(ctx, "repository has no valid .github/tend.yaml")
 	}
 	ks := IssueKeys(owner, name, loaded.Config, ev.Issue.Number, ev.Issue.labelNames(), action, ev.Label.Name)
-	return h.enqueue(ctx, eventType, deliveryID, ks)
+	return h.enqueue(ctx, eventType, deliveryID, "issues:"+action, ks)
 }
 
 // IssueKeys returns the issue keys of the rules an issue event concerns:

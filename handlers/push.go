@@ -94,17 +94,17 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 		if len(ks) == 0 {
 			return ignore(ctx, "repository has no valid .github/tend.yaml")
 		}
-		return h.enqueue(ctx, eventType, deliveryID, ks)
+		return h.enqueue(ctx, eventType, deliveryID, "push:"+ev.Before+".."+ev.After, ks)
 	}
 	if !complete {
 		// Nothing says which files changed: every push-triggered rule lists
 		// its paths again.
 		log.Info().Bool("forced", ev.Forced).Int("commits", len(ev.Commits)).Msg("push does not list all its files; resyncing push-triggered rules")
 		ks = append(ks, ruleKeys(owner, name, loaded.Config, func(r config.Rule) bool { return r.On.Push })...)
-		return h.enqueue(ctx, eventType, deliveryID, ks)
+		return h.enqueue(ctx, eventType, deliveryID, "push:"+ev.Before+".."+ev.After, ks)
 	}
 	ks = append(ks, PathKeys(owner, name, loaded.Config, paths)...)
-	return h.enqueue(ctx, eventType, deliveryID, ks)
+	return h.enqueue(ctx, eventType, deliveryID, "push:"+ev.Before+".."+ev.After, ks)
 }
 
 // PathKeys maps changed paths to the keys of the push-triggered rules that

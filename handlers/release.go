@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 
 	"github.com/tend-app/tend/keys"
 )
@@ -47,5 +48,5 @@ func (h *Release) Handle(ctx context.Context, eventType, deliveryID string, payl
 	if len(ks) == 0 {
 		return ignore(ctx, "no rule subscribes to releases of "+source)
 	}
-	return h.enqueue(ctx, eventType, deliveryID, ks)
+	return h.enqueue(ctx, eventType, deliveryID, "release:"+strings.ToLower(source)+"@"+ev.Release.TagName, ks)
 }

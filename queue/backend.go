@@ -22,6 +22,8 @@ type txn interface {
 	store.Tx
 	insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	complete(ctx context.Context, job *river.Job[reconcileArgs]) error
+	// retry makes a scheduled or retryable job available now.
+	retry(ctx context.Context, id int64) error
 }
 
 // backend hides River's transaction type, which differs between the SQLite
@@ -114,6 +116,11 @@ type riverTxn[TTx any] struct {
 
 func (t riverTxn[TTx]) insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	return t.b.client.InsertManyTx(ctx, t.tx, params)
+}
+
+func (t riverTxn[TTx]) retry(ctx context.Context, id int64) error {
+	_, err := t.b.client.JobRetryTx(ctx, t.tx, id)
+	return err
 }
 
 func (t riverTxn[TTx]) complete(ctx context.Context, job *river.Job[reconcileArgs]) error {

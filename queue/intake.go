@@ -12,6 +12,9 @@ import (
 type Delivery struct {
 	ID    string // X-GitHub-Delivery; empty disables redelivery detection
 	Event string // X-GitHub-Event
+	// Trigger describes the event for the runs it causes (defaults to Event):
+	// "push:<before>..<after>", "release:<owner/name>@<tag>", ...
+	Trigger string
 }
 
 // IntakeResult says what happened to a delivery's keys.
@@ -153,6 +156,10 @@ func (q *Queue) commitIntake(batch []intakeRequest) {
 				e.events++
 				if r.d.ID != "" {
 					e.delivery = r.d.ID
+				}
+				e.trigger = r.d.Trigger
+				if e.trigger == "" {
+					e.trigger = r.d.Event
 				}
 			}
 		}

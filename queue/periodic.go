@@ -61,7 +61,7 @@ func (w *periodicWorker) Work(ctx context.Context, job *river.Job[periodicArgs])
 				return fmt.Errorf("periodic %s: %w", p.Name, err)
 			}
 			if len(ks) > 0 {
-				res, err := q.Enqueue(ctx, ks...)
+				res, err := q.enqueueAs(ctx, p.Name, ks)
 				if err != nil {
 					return err
 				}
@@ -101,7 +101,7 @@ func (q *Queue) resyncDue(ctx context.Context) error {
 			if len(ks) == 0 {
 				return nil
 			}
-			_, err = q.enqueueTx(ctx, tx, countKeys(ks, ""))
+			_, err = q.enqueueTx(ctx, tx, countKeys(ks, "", TriggerResync))
 			return err
 		})
 		if err != nil {

@@ -115,7 +115,10 @@ const NoSettle = -1
 
 // Run is what a Runner is told about one run of a key.
 type Run struct {
-	Key         keys.Key
+	Key keys.Key
+	// Trigger says what last asked for the key (see store.KeyState); keys a
+	// run enqueues inherit it.
+	Trigger     string
 	Attempt     int   // 1 for the first attempt
 	MaxAttempts int   // the run after which the key is dead-lettered
 	Generation  int64 // the key's generation when the run started
@@ -281,11 +284,15 @@ func (q *Queue) UI(ctx context.Context, prefix string) (*riverui.Handler, error)
 	return h, nil
 }
 
-// Enqueue adds keys outside of any delivery (operators, tests, periodic tasks).
+// Enqueue adds keys outside of any delivery (operators, tests).
 func (q *Queue) Enqueue(ctx context.Context, ks ...keys.Key) (IntakeResult, error) {
+	return q.enqueueAs(ctx, TriggerManual, ks)
+}
+
+func (q *Queue) enqueueAs(ctx context.Context, trigger string, ks []keys.Key) (IntakeResult, error) {
 	var res IntakeResult
 	err := q.b.inTx(ctx, func(tx txn) error {
-		inserted, err := q.enqueueTx(ctx, tx, countKeys(ks, ""))
+		inserted, err := q.enqueueTx(ctx, tx, countKeys(ks, "", trigger))
 		for _, k := range dedupe(ks) {
 			if inserted[k.String()] {
 				res.Inserted++
@@ -306,7 +313,14 @@ type keyEvents struct {
 	key      keys.Key
 	events   int
 	delivery string // the last delivery that named the key, if any
+	trigger  string // what asked for the key (store.KeyState.LastTrigger)
 }
+
+// Triggers of keys not enqueued by a webhook.
+const (
+	TriggerManual = "manual"
+	TriggerResync = "resync"
+)
 
 func dedupe(ks []keys.Key) []keys.Key {
 	seen := make(map[string]bool, len(ks))
@@ -320,10 +334,10 @@ func dedupe(ks []keys.Key) []keys.Key {
 	return out
 }
 
-func countKeys(ks []keys.Key, delivery string) []keyEvents {
+func countKeys(ks []keys.Key, delivery, trigger string) []keyEvents {
 	out := make([]keyEvents, 0, len(ks))
 	for _, k := range dedupe(ks) {
-		out = append(out, keyEvents{key: k, events: 1, delivery: delivery})
+		out = append(out, keyEvents{key: k, events: 1, delivery: delivery, trigger: trigger})
 	}
 	return out
 }
@@ -338,16 +352,24 @@ func (q *Queue) enqueueTx(ctx context.Context, tx txn, evs []keyEvents) (map[str
 	toInsert := make([]keyEvents, 0, len(evs))
 	for _, e := range evs {
 		name := e.key.String()
-		if _, err := q.st.BumpKey(ctx, tx, name, e.delivery, e.events); err != nil {
+		if _, err := q.st.BumpKey(ctx, tx, name, e.delivery, e.trigger, e.events); err != nil {
 			return nil, err
 		}
 		// A key whose recorded job is still live needs no insert: River
 		// would refuse the twin anyway, at a much higher cost.
-		live, err := q.st.LiveJob(ctx, tx, name)
+		job, err := q.st.KeyJob(ctx, tx, name)
 		if err != nil {
 			return nil, err
 		}
-		if live {
+		if job.Live() {
+			// An event overrides a delayed requeue (a reconciler's
+			// RequeueAfter, a backoff): like Add after AddAfter in a
+			// Kubernetes workqueue, the key runs once its events settle.
+			if (job.State == "scheduled" || job.State == "retryable") && job.ScheduledAt.After(q.st.Now().Add(q.opts.Settle+time.Second)) {
+				if err := tx.retry(ctx, job.ID); err != nil {
+					return nil, fmt.Errorf("bring %s forward: %w", name, err)
+				}
+			}
 			continue
 		}
 		// The settle wait is not written as a future scheduled_at: River

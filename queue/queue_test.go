@@ -600,3 +600,35 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 		}
 	}
 }
+
+// An event for a key whose run asked to be requeued much later runs it once
+// the event settles, like Add after AddAfter in a Kubernetes workqueue.
+func TestEventBringsRequeueForward(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		st := testdb.Open(t, engine, "")
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+			if n == 1 {
+				return Result{RequeueAfter: time.Hour}, nil
+			}
+			return Result{}, nil
+		})
+		q := startQueue(t, st, rec, fastOptions(t))
+		ctx := context.Background()
+		if _, err := q.Intake(ctx, Delivery{ID: "f-1", Event: "push"}, []keys.Key{keyA}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the first run", func() bool { return rec.count(keyA.String()) == 1 })
+		eventually(t, 10*time.Second, "the requeue to be scheduled", func() bool {
+			jobs := liveJobs(t, q, keyA.String())
+			return len(jobs) == 1 && jobs[0].State == rivertype.JobStateScheduled
+		})
+		res, err := q.Intake(ctx, Delivery{ID: "f-2", Event: "push", Trigger: "push:a..b"}, []keys.Key{keyA})
+		if err != nil || res.Collapsed != 1 {
+			t.Fatalf("intake: %+v %v", res, err)
+		}
+		eventually(t, 10*time.Second, "the event to run the key now, not in an hour", func() bool { return rec.count(keyA.String()) == 2 })
+		if s, _ := q.KeyState(ctx, keyA.String()); s.LastTrigger != "push:a..b" {
+			t.Errorf("trigger = %q", s.LastTrigger)
+		}
+	})
+}

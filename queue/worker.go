@@ -52,7 +52,11 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 	if st.LastDelivery != "" {
 		log = log.With().Str("delivery", st.LastDelivery).Logger()
 	}
-	run := Run{Key: k, Attempt: job.Attempt, MaxAttempts: job.MaxAttempts, Generation: st.Generation, Delivery: st.LastDelivery, Log: &log}
+	trigger := st.LastTrigger
+	if trigger == "" {
+		trigger = TriggerResync
+	}
+	run := Run{Key: k, Trigger: trigger, Attempt: job.Attempt, MaxAttempts: job.MaxAttempts, Generation: st.Generation, Delivery: st.LastDelivery, Log: &log}
 
 	start := time.Now()
 	res, runErr := q.runner.Run(ctx, run)
@@ -72,7 +76,7 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 			return fmt.Errorf("complete job: %w", err)
 		}
 		if len(res.Enqueue) > 0 {
-			if _, err := q.enqueueTx(ctx, tx, countKeys(res.Enqueue, "")); err != nil {
+			if _, err := q.enqueueTx(ctx, tx, countKeys(res.Enqueue, "", trigger)); err != nil {
 				return fmt.Errorf("enqueue fan-out: %w", err)
 			}
 		}

@@ -25,9 +25,13 @@ type Request struct {
 	Key            keys.Key
 	Rule           config.Rule
 	Config         *config.Config
-	Repo           *github.Repository // as read at the start of the run (default branch, ...)
-	Client         *github.Client     // the installation's client (conditional-request cache)
+	DefaultBranch  string         // the base branch of the key's PR
+	Client         *github.Client // the installation's client (conditional-request cache)
 	InstallationID int64
+	// Trigger says what last asked for the key ("push:<before>..<after>",
+	// "release:<owner/name>@<tag>", "issues:opened", "resync", ...): a hint
+	// for explanations and prompts; the reconciler still reads the world.
+	Trigger string
 	// Attempt is 1 for a first try, more for retries.
 	Attempt int
 	// Delivery is the last webhook delivery that asked for the key.
@@ -43,6 +47,9 @@ type Result struct {
 	// RequeueAfter asks for another run after this long (e.g. the open-PR
 	// limit is reached).
 	RequeueAfter time.Duration
+	// Enqueue are other keys to run (keys woken by a freed PR slot),
+	// enqueued with this run's completion.
+	Enqueue []keys.Key
 }
 
 // Func adapts a function to Reconciler.

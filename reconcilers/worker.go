@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v89/github"
@@ -14,6 +15,7 @@ import (
 	"github.com/tend-app/tend/config"
 	"github.com/tend-app/tend/keys"
 	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/reconcilers/changes"
 )
 
 // ConfigReporter tells a repository's people that its config is invalid
@@ -22,10 +24,20 @@ type ConfigReporter interface {
 	ReportConfig(ctx context.Context, client *github.Client, repo *github.Repository, loaded *config.Loaded) error
 }
 
-// PRLister lists the keys of a rule's open bot PRs, so a rule resync also
-// revisits PRs whose paths no longer exist or match.
-type PRLister interface {
+// PRs is what the worker needs of the change manager beyond reconciling:
+// listing a rule's open bot PRs (so a resync also revisits PRs whose paths
+// no longer exist or match; "" lists every rule's), and closing the PR of a
+// key tend no longer manages.
+type PRs interface {
 	OpenPRKeys(ctx context.Context, client *github.Client, owner, repo, rule string) ([]keys.Key, error)
+	Close(ctx context.Context, client *github.Client, owner, repo string, k keys.Key, reason string) (changes.Outcome, error)
+}
+
+// RepoMeta caches repository metadata that runs need but that rarely
+// changes (the store implements it), so a run does not ask GitHub for it.
+type RepoMeta interface {
+	DefaultBranch(ctx context.Context, repo string) (string, error)
+	SetDefaultBranch(ctx context.Context, repo, branch string) error
 }
 
 // Forgetter drops what tend knows of a repository it lost access to.
@@ -42,14 +54,27 @@ type Worker struct {
 	Reconcilers map[string]Reconciler
 	// Optional collaborators; nil disables what they do.
 	ConfigReporter ConfigReporter
-	PRs            PRLister
+	PRs            PRs
 	Forget         Forgetter
+	Meta           RepoMeta
 	// MaxPaths bounds the keys one rule resync enqueues (default 5000).
 	MaxPaths int
 	// MaxTrees bounds the tree requests of one rule resync when GitHub
 	// truncates the recursive listing (default 1000).
 	MaxTrees int
+
+	branches sync.Map // lower-case owner/name -> branchEntry
 }
+
+type branchEntry struct {
+	name string
+	at   time.Time
+}
+
+// branchTTL is how long a run trusts the default branch it remembers; a
+// repository resync refreshes it, and a run that finds the branch gone
+// forgets it.
+const branchTTL = 10 * time.Minute
 
 // Run implements queue.Runner.
 func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
@@ -104,13 +129,14 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 	if err != nil {
 		return queue.Result{}, err
 	}
+	repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
+	if err != nil {
+		return queue.Result{}, fmt.Errorf("read repository: %w", err)
+	}
+	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
 	if len(loaded.Invalid) > 0 {
 		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
-		if w.ConfigReporter != nil {
-			repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
-			if err != nil {
-				return queue.Result{}, fmt.Errorf("read repository: %w", err)
-			}
+		if w.ConfigReporter != nil && changed {
 			if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
 				return queue.Result{}, fmt.Errorf("report invalid config: %w", err)
 			}
@@ -118,14 +144,22 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		return queue.Result{Outcome: "invalid-config"}, nil
 	}
 	if !loaded.Managed() {
+		if changed && w.PRs != nil {
+			// The config was removed: tend's open PRs have no owner now.
+			open, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, "")
+			if err != nil {
+				return queue.Result{}, err
+			}
+			for _, pk := range open {
+				if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, pk, "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."); err != nil {
+					return queue.Result{}, err
+				}
+			}
+		}
 		return queue.Result{Outcome: "unmanaged"}, nil
 	}
 	if w.ConfigReporter != nil && changed {
 		// A config that became valid clears an earlier failing report.
-		repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
-		if err != nil {
-			return queue.Result{}, fmt.Errorf("read repository: %w", err)
-		}
 		if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
 			return queue.Result{}, fmt.Errorf("report config: %w", err)
 		}
@@ -156,11 +190,11 @@ func (w *Worker) syncRule(ctx context.Context, log zerolog.Logger, client *githu
 	if !ok {
 		return queue.Result{Outcome: "rule-gone"}, nil
 	}
-	repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
+	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
-		return queue.Result{}, fmt.Errorf("read repository: %w", err)
+		return queue.Result{}, err
 	}
-	paths, err := w.listPaths(ctx, client, k.Owner, k.Repo, repo.GetDefaultBranch(), rule)
+	paths, err := w.listPaths(ctx, client, k.Owner, k.Repo, branch, rule)
 	if err != nil {
 		return queue.Result{}, err
 	}
@@ -239,30 +273,108 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	if err != nil {
 		return queue.Result{}, err
 	}
-	if !loaded.Managed() {
-		return queue.Result{Outcome: "unmanaged"}, nil
+	if len(loaded.Invalid) > 0 {
+		// Nothing runs for a repository whose config is invalid, and nothing
+		// it opened is closed either: the config may be fixed in a minute.
+		return queue.Result{Outcome: "invalid-config"}, nil
 	}
-	rule, ok := loaded.Config.Rule(k.Rule)
+	var rule config.Rule
+	ok := false
+	if loaded.Managed() {
+		rule, ok = loaded.Config.Rule(k.Rule)
+	}
 	if !ok {
+		reason := fmt.Sprintf("The rule `%s` is no longer in `.github/tend.yaml`, so tend no longer manages this. Closing this pull request.", k.Rule)
+		if !loaded.Managed() {
+			reason = "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."
+		}
+		if w.PRs != nil && k.Kind() != keys.KindRule {
+			out, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason)
+			if err != nil {
+				return queue.Result{}, err
+			}
+			if out.Action == "closed" {
+				return queue.Result{Outcome: "pr-closed", Enqueue: out.Wake}, nil
+			}
+		}
+		if !loaded.Managed() {
+			return queue.Result{Outcome: "unmanaged"}, nil
+		}
 		return queue.Result{Outcome: "rule-gone"}, nil
 	}
 	rec, ok := w.Reconcilers[rule.Reconciler]
 	if !ok || rec == nil {
 		return queue.Result{}, queue.Permanent(fmt.Errorf("rule %q uses reconciler %q, which this version of tend does not provide", rule.Name, rule.Reconciler))
 	}
-	repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
-	if err != nil {
-		return queue.Result{}, fmt.Errorf("read repository: %w", err)
+	if k.Kind() == keys.KindPath && !rule.Matches(k.Path) {
+		// The rule's globs changed and no longer cover this path.
+		if w.PRs != nil {
+			reason := fmt.Sprintf("`%s` is no longer matched by the paths of rule `%s`, so tend no longer manages it. Closing this pull request.", k.Path, rule.Name)
+			if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason); err != nil {
+				return queue.Result{}, err
+			}
+		}
+		return queue.Result{Outcome: "path-unmatched"}, nil
 	}
-	res, err := rec.Reconcile(ctx, Request{
-		Key: k, Rule: rule, Config: loaded.Config, Repo: repo, Client: client,
-		InstallationID: installationID, Attempt: run.Attempt, Delivery: run.Delivery,
-		Log: log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
-	})
+	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
 		return queue.Result{}, err
 	}
-	return queue.Result{Outcome: res.Outcome, RequeueAfter: res.RequeueAfter}, nil
+	res, err := rec.Reconcile(ctx, Request{
+		Key: k, Rule: rule, Config: loaded.Config, DefaultBranch: branch, Client: client,
+		InstallationID: installationID, Trigger: run.Trigger, Attempt: run.Attempt, Delivery: run.Delivery,
+		Log: log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
+	})
+	if errors.Is(err, changes.ErrBranchNotFound) {
+		// Renamed or deleted default branch: ask GitHub next time.
+		w.branches.Delete(k.FullName())
+		if w.Meta != nil {
+			_ = w.Meta.SetDefaultBranch(ctx, k.FullName(), "")
+		}
+	}
+	if err != nil {
+		return queue.Result{}, err
+	}
+	return queue.Result{Outcome: res.Outcome, RequeueAfter: res.RequeueAfter, Enqueue: res.Enqueue}, nil
+}
+
+// defaultBranch returns the repository's default branch from memory, the
+// database, or GitHub, in that order.
+func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k keys.Key) (string, error) {
+	full := k.FullName()
+	if e, ok := w.branches.Load(full); ok {
+		if be := e.(branchEntry); time.Since(be.at) < branchTTL && be.name != "" {
+			return be.name, nil
+		}
+	}
+	if w.Meta != nil {
+		b, err := w.Meta.DefaultBranch(ctx, full)
+		if err != nil {
+			return "", err
+		}
+		if b != "" {
+			w.branches.Store(full, branchEntry{name: b, at: time.Now()})
+			return b, nil
+		}
+	}
+	repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
+	if err != nil {
+		return "", fmt.Errorf("read repository: %w", err)
+	}
+	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
+	return repo.GetDefaultBranch(), nil
+}
+
+func (w *Worker) rememberBranch(ctx context.Context, k keys.Key, branch string) {
+	if branch == "" {
+		return
+	}
+	w.branches.Store(k.FullName(), branchEntry{name: branch, at: time.Now()})
+	if w.Meta != nil {
+		if err := w.Meta.SetDefaultBranch(ctx, k.FullName(), branch); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("recording the default branch")
+		}
+	}
 }
 
 // classify turns GitHub's rate-limit answers into "retry after" and

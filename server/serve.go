@@ -23,6 +23,7 @@ import (
 	"github.com/tend-app/tend/queue"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/images"
 	"github.com/tend-app/tend/store"
 )
 
@@ -157,12 +158,18 @@ func (a *app) wire(ctx context.Context) error {
 	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
+	manager := &changes.Manager{Identity: a.identity, Counter: a.st}
 	worker := &reconcilers.Worker{
 		Clients:       clients,
 		Installations: installs,
 		Configs:       configs,
-		Reconcilers:   map[string]reconcilers.Reconciler{},
-		Forget:        a.st,
+		Reconcilers: map[string]reconcilers.Reconciler{
+			config.ReconcilerImages: &images.Reconciler{Changes: manager, Index: a.st},
+		},
+		ConfigReporter: manager,
+		PRs:            manager,
+		Forget:         a.st,
+		Meta:           a.st,
 	}
 	discover := &reconcilers.Discoverer{Clients: clients, Known: a.st}
 	opts := queueOptions(s, log, a.reg)

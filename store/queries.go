@@ -17,15 +17,16 @@ import (
 // time parsing a statement like these than running it.
 const (
 	recordDeliverySQL = `INSERT INTO tend_delivery (id, event, received_at, key_count) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
-	bumpKeySQL        = `INSERT INTO tend_key (key, generation, last_event_at, pending_since, last_delivery) VALUES ($1, $4, $2, $2, $3)
+	bumpKeySQL        = `INSERT INTO tend_key (key, generation, last_event_at, pending_since, last_delivery, last_trigger) VALUES ($1, $4, $2, $2, $3, $5)
 ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + $4, last_event_at = $2,
   pending_since = COALESCE(tend_key.pending_since, $2),
-  last_delivery = CASE WHEN $3 = '' THEN tend_key.last_delivery ELSE $3 END
+  last_delivery = CASE WHEN $3 = '' THEN tend_key.last_delivery ELSE $3 END,
+  last_trigger = $5
 RETURNING generation`
-	getKeySQL    = `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, '') FROM tend_key WHERE key = $1`
+	getKeySQL    = `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, ''), last_trigger FROM tend_key WHERE key = $1`
 	startRunSQL  = `UPDATE tend_key SET pending_since = NULL WHERE key = $1`
 	finishRunSQL = `UPDATE tend_key SET last_run_at = $2, last_outcome = $3 WHERE key = $1`
-	liveJobSQL   = `SELECT j.state FROM tend_key k JOIN river_job j ON j.id = k.job_id WHERE k.key = $1`
+	liveJobSQL   = `SELECT j.id, j.state, j.scheduled_at FROM tend_key k JOIN river_job j ON j.id = k.job_id WHERE k.key = $1`
 	setJobSQL    = `UPDATE tend_key SET job_id = $2 WHERE key = $1`
 )
 
@@ -61,18 +62,28 @@ type KeyState struct {
 	LastRunAt    time.Time
 	LastOutcome  string
 	LastDelivery string
+	// LastTrigger says what last asked for the key: "push:<before>..<after>",
+	// "release:<owner/name>@<tag>", "issues:opened", "resync", "manual", ...
+	// It explains a run; the run still reads the world itself.
+	LastTrigger string
 }
+
+// MaxTriggerLen bounds a trigger string.
+const MaxTriggerLen = 200
 
 // BumpKey records an event for key: its generation moves and it becomes
 // pending if it was not. It returns the new generation.
 // events is how many events are recorded at once (at least 1); delivery,
 // when not empty, is remembered so a run's log line can name the last
-// delivery that asked for it.
-func (s *Store) BumpKey(ctx context.Context, tx Tx, key, delivery string, events int) (int64, error) {
+// delivery that asked for it; trigger says what asked (see KeyState).
+func (s *Store) BumpKey(ctx context.Context, tx Tx, key, delivery, trigger string, events int) (int64, error) {
 	now := ms(s.now())
 	events = max(events, 1)
+	if len(trigger) > MaxTriggerLen {
+		trigger = trigger[:MaxTriggerLen]
+	}
 	var gen int64
-	err := tx.QueryRow(ctx, bumpKeySQL, key, now, delivery, events).Scan(&gen)
+	err := tx.QueryRow(ctx, bumpKeySQL, key, now, delivery, events, trigger).Scan(&gen)
 	if err != nil {
 		return 0, fmt.Errorf("bump key %s: %w", key, err)
 	}
@@ -88,7 +99,7 @@ func (s *Store) GetKey(ctx context.Context, tx Tx, key string, lock bool) (KeySt
 	}
 	st := KeyState{Key: key}
 	var lastEvent, pending, lastRun int64
-	err := tx.QueryRow(ctx, q, key).Scan(&st.Generation, &lastEvent, &pending, &lastRun, &st.LastOutcome, &st.LastDelivery)
+	err := tx.QueryRow(ctx, q, key).Scan(&st.Generation, &lastEvent, &pending, &lastRun, &st.LastOutcome, &st.LastDelivery, &st.LastTrigger)
 	if errors.Is(err, ErrNoRows) {
 		return st, nil
 	}
@@ -364,23 +375,57 @@ func (s *Store) KnownRepos(ctx context.Context) (map[string]bool, error) {
 	return out, rows.Err()
 }
 
-// LiveJob reports whether the job last recorded for key is still queued or
-// running. A false answer only means "insert to be sure": River's unique
-// insert remains the guard against twins.
-func (s *Store) LiveJob(ctx context.Context, tx Tx, key string) (bool, error) {
-	var state string
-	err := tx.QueryRow(ctx, liveJobSQL, key).Scan(&state)
+// Job is the River job last recorded for a key.
+type Job struct {
+	ID          int64
+	State       string
+	ScheduledAt time.Time
+}
+
+// Live reports whether the job is still queued or running.
+func (j Job) Live() bool {
+	switch j.State {
+	case "available", "pending", "retryable", "running", "scheduled":
+		return true
+	}
+	return false
+}
+
+// KeyJob returns the job last recorded for key (ID 0 when none). A job that
+// is not Live only means "insert to be sure": River's unique insert remains
+// the guard against twins.
+func (s *Store) KeyJob(ctx context.Context, tx Tx, key string) (Job, error) {
+	var j Job
+	var at any
+	err := tx.QueryRow(ctx, liveJobSQL, key).Scan(&j.ID, &j.State, &at)
 	if errors.Is(err, ErrNoRows) {
-		return false, nil
+		return Job{}, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read job of %s: %w", key, err)
+		return Job{}, fmt.Errorf("read job of %s: %w", key, err)
 	}
-	switch state {
-	case "available", "pending", "retryable", "running", "scheduled":
-		return true, nil
+	j.ScheduledAt = parseTime(at)
+	return j, nil
+}
+
+// parseTime reads a River timestamp: a time.Time from pgx, and from SQLite
+// whatever the driver makes of River's stored text.
+func parseTime(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case string:
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+			if p, err := time.Parse(layout, t); err == nil {
+				return p
+			}
+		}
+	case []byte:
+		return parseTime(string(t))
+	case int64:
+		return time.Unix(t, 0)
 	}
-	return false, nil
+	return time.Time{}
 }
 
 // SetJob records the River job of key.
@@ -423,4 +468,93 @@ func (s *Store) SetOpenPRs(ctx context.Context, repo string, n int) error {
 		return fmt.Errorf("count PRs of %s: %w", repo, err)
 	}
 	return nil
+}
+
+// SetImageRefs replaces the images a key's files reference.
+func (s *Store) SetImageRefs(ctx context.Context, key string, images []string) error {
+	return s.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM tend_image_ref WHERE key = $1`, key); err != nil {
+			return fmt.Errorf("clear images of %s: %w", key, err)
+		}
+		for _, img := range images {
+			if _, err := tx.Exec(ctx, `INSERT INTO tend_image_ref (key, image) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, img); err != nil {
+				return fmt.Errorf("index image %s of %s: %w", img, key, err)
+			}
+		}
+		return nil
+	})
+}
+
+// KeysForImage lists the keys whose files reference image.
+func (s *Store) KeysForImage(ctx context.Context, image string) ([]string, error) {
+	rows, err := s.Q().Query(ctx, `SELECT key FROM tend_image_ref WHERE image = $1 ORDER BY key LIMIT 10000`, image)
+	if err != nil {
+		return nil, fmt.Errorf("read keys of image %s: %w", image, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// DefaultBranch returns the cached default branch of repo ("" if unknown).
+func (s *Store) DefaultBranch(ctx context.Context, repo string) (string, error) {
+	var b string
+	err := s.Q().QueryRow(ctx, `SELECT default_branch FROM tend_repo WHERE repo = $1`, strings.ToLower(repo)).Scan(&b)
+	if errors.Is(err, ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read default branch of %s: %w", repo, err)
+	}
+	return b, nil
+}
+
+// SetDefaultBranch records repo's default branch.
+func (s *Store) SetDefaultBranch(ctx context.Context, repo, branch string) error {
+	if _, err := s.Q().Exec(ctx, `UPDATE tend_repo SET default_branch = $2 WHERE repo = $1`, strings.ToLower(repo), branch); err != nil {
+		return fmt.Errorf("record default branch of %s: %w", repo, err)
+	}
+	return nil
+}
+
+// WaitForSlot records that key waits for a slot under repo's PR limit.
+func (s *Store) WaitForSlot(ctx context.Context, repo, key string) error {
+	if _, err := s.Q().Exec(ctx, `INSERT INTO tend_pr_wait (repo, key, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, strings.ToLower(repo), key, ms(s.now())); err != nil {
+		return fmt.Errorf("record %s waiting for a PR slot: %w", key, err)
+	}
+	return nil
+}
+
+// StopWaiting removes key from the waiting list.
+func (s *Store) StopWaiting(ctx context.Context, repo, key string) error {
+	if _, err := s.Q().Exec(ctx, `DELETE FROM tend_pr_wait WHERE repo = $1 AND key = $2`, strings.ToLower(repo), key); err != nil {
+		return fmt.Errorf("remove %s from the PR waiting list: %w", key, err)
+	}
+	return nil
+}
+
+// Waiting returns up to n keys waiting for a PR slot in repo, longest
+// waiting first.
+func (s *Store) Waiting(ctx context.Context, repo string, n int) ([]string, error) {
+	rows, err := s.Q().Query(ctx, `SELECT key FROM tend_pr_wait WHERE repo = $1 ORDER BY since, key LIMIT $2`, strings.ToLower(repo), n)
+	if err != nil {
+		return nil, fmt.Errorf("read keys waiting in %s: %w", repo, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }

@@ -38,6 +38,10 @@ type Change struct {
 	Warnings []string
 	// Fixes names an issue the PR resolves ("Fixes #N" in the body).
 	Fixes int
+	// Incomplete says the desired state could not be fully computed (an
+	// image registry did not answer). An open PR is then never closed as
+	// resolved on the strength of it.
+	Incomplete bool
 	// Extra is bookkeeping a reconciler keeps in the PR's state block.
 	Extra map[string]string
 }

@@ -17,10 +17,15 @@ import (
 // PRCounter reserves slots under a repository's open-PR limit. The store
 // implements it with an atomic counter, so concurrent workers cannot both
 // take the last slot; OpenPRKeys re-counts from GitHub on every resync.
+// Keys over the limit are remembered, and woken when a tend PR of their
+// repository closes.
 type PRCounter interface {
 	ReservePR(ctx context.Context, repo string, limit int) (bool, error)
 	ReleasePR(ctx context.Context, repo string) error
 	SetOpenPRs(ctx context.Context, repo string, n int) error
+	WaitForSlot(ctx context.Context, repo, key string) error
+	StopWaiting(ctx context.Context, repo, key string) error
+	Waiting(ctx context.Context, repo string, n int) ([]string, error)
 }
 
 // Manager applies Changes.
@@ -42,6 +47,8 @@ type Outcome struct {
 	Head   string
 	// RequeueAfter is set when the key must be tried again later (limited).
 	RequeueAfter time.Duration
+	// Wake are keys that waited for a PR slot which this run saw freed.
+	Wake []keys.Key
 }
 
 // Apply makes GitHub match c for owner/repo.
@@ -63,6 +70,10 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 			return m.humanEdits(ctx, client, owner, repo, pr, st, c)
 		}
 		if len(diff) == 0 {
+			if c.Incomplete {
+				out.Action = "incomplete"
+				return out, nil
+			}
 			return m.resolve(ctx, client, owner, repo, pr, st, c)
 		}
 		if st.Hash == hash && st.BaseHash == c.baseHash() {
@@ -83,15 +94,50 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 		return m.update(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
 	}
 
+	if len(diff) == 0 || (pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash) {
+		// Nothing to propose: the key no longer waits for a PR slot.
+		if m.Counter != nil {
+			if err := m.Counter.StopWaiting(ctx, strings.ToLower(owner+"/"+repo), c.Key.String()); err != nil {
+				return Outcome{}, err
+			}
+		}
+	}
 	if len(diff) == 0 {
-		return Outcome{Action: "noop"}, nil
+		out := Outcome{Action: "noop"}
+		if pr != nil {
+			// The key's last PR closed (merged, declined or resolved): its
+			// slot may be free for a key that waits.
+			out.Wake = m.wake(ctx, owner, repo, c.PullRequests.Limit)
+		}
+		return out, nil
 	}
 	if pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash {
 		// A person closed this proposal without merging it: do not make it
 		// again until the desired state changes.
-		return Outcome{Action: "declined", PR: pr.GetNumber()}, nil
+		return Outcome{Action: "declined", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, c.PullRequests.Limit)}, nil
 	}
 	return m.open(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+}
+
+// wake returns keys waiting for a PR slot in the repository. Waking more
+// keys than there are free slots is harmless: those over the limit wait
+// again.
+func (m *Manager) wake(ctx context.Context, owner, repo string, limit int) []keys.Key {
+	if m.Counter == nil {
+		return nil
+	}
+	names, err := m.Counter.Waiting(ctx, strings.ToLower(owner+"/"+repo), max(limit, 1))
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("reading keys waiting for a PR slot")
+		return nil
+	}
+	var out []keys.Key
+	for _, n := range names {
+		if k, err := keys.Parse(n); err == nil {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // findPR returns the newest PR tend's bot opened from branch, and its state.
@@ -180,14 +226,30 @@ func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, 
 			return Outcome{}, err
 		}
 		if !ok {
+			// The count may be stale (people merge and close PRs): count
+			// again from GitHub before making the key wait.
+			if _, err := m.OpenPRKeys(ctx, client, owner, repo, ""); err != nil {
+				return Outcome{}, err
+			}
+			if ok, err = m.Counter.ReservePR(ctx, full, c.PullRequests.Limit); err != nil {
+				return Outcome{}, err
+			}
+		}
+		if !ok {
 			retry := m.LimitRetry
 			if retry <= 0 {
 				retry = 30 * time.Minute
+			}
+			if err := m.Counter.WaitForSlot(ctx, full, c.Key.String()); err != nil {
+				return Outcome{}, err
 			}
 			zerolog.Ctx(ctx).Info().Int("limit", c.PullRequests.Limit).Dur("retry_in", retry).Msg("open-PR limit reached; key waits")
 			return Outcome{Action: "limited", RequeueAfter: retry}, nil
 		}
 		reserved = true
+		if err := m.Counter.StopWaiting(ctx, full, c.Key.String()); err != nil {
+			return Outcome{}, err
+		}
 	}
 	release := func() {
 		if reserved {
@@ -305,7 +367,7 @@ func (m *Manager) resolve(ctx context.Context, client *github.Client, owner, rep
 			return Outcome{}, err
 		}
 	}
-	return Outcome{Action: "resolved", PR: pr.GetNumber()}, nil
+	return Outcome{Action: "resolved", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, c.PullRequests.Limit)}, nil
 }
 
 // humanEdits leaves a PR alone once people pushed to its branch, saying so
@@ -355,13 +417,17 @@ func (m *Manager) Close(ctx context.Context, client *github.Client, owner, repo 
 			return Outcome{}, err
 		}
 	}
-	return Outcome{Action: "closed", PR: pr.GetNumber()}, nil
+	return Outcome{Action: "closed", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, 1)}, nil
 }
 
 // OpenPRKeys lists the keys of the open PRs tend's bot has for rule in a
-// repository, and re-counts the repository's open tend PRs for the limit.
+// repository ("" for every rule), and re-counts the repository's open tend
+// PRs for the limit.
 func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, repo, rule string) ([]keys.Key, error) {
 	prefix := BranchPrefix + rule + "/"
+	if rule == "" {
+		prefix = BranchPrefix
+	}
 	var out []keys.Key
 	total := 0
 	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
@@ -378,7 +444,7 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 			if !strings.HasPrefix(pr.GetHead().GetRef(), prefix) {
 				continue
 			}
-			if k, ok := StateKey(pr.GetBody()); ok && strings.EqualFold(k.FullName(), owner+"/"+repo) && k.Rule == rule {
+			if k, ok := StateKey(pr.GetBody()); ok && strings.EqualFold(k.FullName(), owner+"/"+repo) && (rule == "" || k.Rule == rule) {
 				out = append(out, k)
 			}
 		}

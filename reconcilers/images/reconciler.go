@@ -1,0 +1,220 @@
+package images
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/reconcilers"
+	"github.com/tend-app/tend/reconcilers/changes"
+)
+
+// RefIndex remembers which images each key's file references, so that a
+// package published to a registry maps to the keys that pin it.
+type RefIndex interface {
+	SetImageRefs(ctx context.Context, key string, images []string) error
+}
+
+// Reconciler is the `images` reconciler: it pins the image references of
+// one file to the digests their tags point at now, and proposes the result
+// as the key's PR.
+type Reconciler struct {
+	Changes *changes.Manager
+	// NewResolver returns the resolver of one run (its cache lives for the
+	// run); NewRegistryResolver when nil.
+	NewResolver func() Resolver
+	// Index is optional.
+	Index RefIndex
+	// RetryFailures is when a file with references that could not be
+	// resolved is looked at again (default 30 minutes).
+	RetryFailures time.Duration
+}
+
+// Reconcile implements reconcilers.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (reconcilers.Result, error) {
+	k := req.Key
+	if k.Kind() != keys.KindPath {
+		return reconcilers.Result{}, queue.Permanent(fmt.Errorf("the images reconciler works on files; %s is a %s key", k, k.Kind()))
+	}
+	base, err := changes.ReadBase(ctx, req.Client, k.Owner, k.Repo, req.DefaultBranch)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	file, err := changes.ReadFile(ctx, req.Client, k.Owner, k.Repo, base.Commit, k.Path)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: describeTrigger(req.Trigger)}
+	var failures []Failure
+	if !file.Exists {
+		// Deleted (or never there): nothing to pin. An open PR for it is
+		// closed as resolved by the change manager.
+		c.Files = []changes.FileChange{{Path: k.Path, Delete: true}}
+		if r.Index != nil {
+			if err := r.Index.SetImageRefs(ctx, k.String(), nil); err != nil {
+				return reconcilers.Result{}, err
+			}
+		}
+	} else {
+		resolver := Resolver(nil)
+		if r.NewResolver != nil {
+			resolver = r.NewResolver()
+		} else {
+			resolver = NewRegistryResolver()
+		}
+		refs, _ := Find(k.Path, file.Content)
+		out, pins, fails, notes := Pin(ctx, k.Path, file.Content, resolver)
+		failures = fails
+		if err := ctx.Err(); err != nil {
+			return reconcilers.Result{}, err
+		}
+		c.Files = []changes.FileChange{{Path: k.Path, Base: file.Content, BaseExists: true, Desired: out, Note: pinNote(pins, fails)}}
+		c.Title, c.Summary = describe(k.Path, pins)
+		c.Details = details(refs, pins, fails, notes)
+		c.Incomplete = len(fails) > 0
+		for _, f := range fails {
+			msg := fmt.Sprintf("%s (line %d): %v", f.Ref.Text, f.Ref.Line, f.Err)
+			c.Warnings = append(c.Warnings, "could not resolve "+msg)
+			c.Annotations = append(c.Annotations, changes.Annotation{
+				Path: k.Path, StartLine: f.Ref.Line, Level: "warning", Title: "image not resolved",
+				Message: fmt.Sprintf("tend could not resolve %s: %v", f.Ref.ResolveKey(), f.Err),
+			})
+		}
+		if r.Index != nil {
+			if err := r.Index.SetImageRefs(ctx, k.String(), canonicalNames(refs)); err != nil {
+				return reconcilers.Result{}, err
+			}
+		}
+	}
+	out, err := r.Changes.Apply(ctx, req.Client, k.Owner, k.Repo, c)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}
+	if len(failures) > 0 && res.RequeueAfter == 0 {
+		res.RequeueAfter = r.RetryFailures
+		if res.RequeueAfter <= 0 {
+			res.RequeueAfter = 30 * time.Minute
+		}
+	}
+	req.Log.Debug().Str("outcome", out.Action).Int("pr", out.PR).Int("failures", len(failures)).Msg("images reconciled")
+	return res, nil
+}
+
+// CanonicalImage normalises an image repository name the way registries
+// see it ("nginx" → "index.docker.io/library/nginx"), or returns "".
+func CanonicalImage(repository string) string {
+	r, err := name.NewRepository(repository)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(r.Name())
+}
+
+func canonicalNames(refs []Ref) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, ref := range refs {
+		if c := CanonicalImage(ref.Name); c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func describeTrigger(t string) string {
+	switch {
+	case t == "", t == queue.TriggerResync:
+		return "the periodic resync"
+	case strings.HasPrefix(t, "push:"):
+		return "a push to the default branch"
+	case strings.HasPrefix(t, "registry_package"), strings.HasPrefix(t, "package"):
+		return "a package published to a registry"
+	}
+	return "`" + t + "`"
+}
+
+func describe(path string, pins []Change) (title, summary string) {
+	title = "Pin container images in " + path
+	updates := 0
+	for _, p := range pins {
+		if p.Ref.Digest != "" {
+			updates++
+		}
+	}
+	if updates == len(pins) && updates > 0 {
+		title = "Update image digests in " + path
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "tend pins the container images in `%s` to the digests their tags point at now, "+
+		"so every build and deploy pulls exactly the image that was reviewed, and a tag its publisher moves shows up here as a change.\n\n", path)
+	if len(pins) > 0 {
+		b.WriteString("| image | tag | digest | line |\n|---|---|---|---|\n")
+		for _, p := range pins {
+			tag := p.Ref.Tag
+			if tag == "" {
+				tag = "latest"
+			}
+			digest := p.New[strings.LastIndexByte(p.New, '@')+1:]
+			change := "`" + shortDigest(digest) + "`"
+			if p.Ref.Digest != "" {
+				change = "`" + shortDigest(p.Ref.Digest) + "` → " + change
+			}
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %d |\n", p.Ref.Name, tag, change, p.Ref.Line)
+		}
+	}
+	return title, b.String()
+}
+
+func pinNote(pins []Change, fails []Failure) string {
+	s := fmt.Sprintf("%d reference(s) pinned", len(pins))
+	if len(fails) > 0 {
+		s += fmt.Sprintf(", %d not resolved", len(fails))
+	}
+	return s
+}
+
+func details(refs []Ref, pins []Change, fails []Failure, notes []Note) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### References\n\n%d found, %d pinned now, %d could not be resolved.\n\n", len(refs), len(pins), len(fails))
+	if len(refs) > 0 {
+		b.WriteString("| line | where | reference |\n|---|---|---|\n")
+		for _, r := range refs {
+			fmt.Fprintf(&b, "| %d | %s | `%s` |\n", r.Line, r.Source, r.Text)
+		}
+		b.WriteString("\n")
+	}
+	if len(fails) > 0 {
+		b.WriteString("### Not resolved\n\n")
+		for _, f := range fails {
+			fmt.Fprintf(&b, "- line %d `%s`: %v\n", f.Ref.Line, f.Ref.ResolveKey(), f.Err)
+		}
+		b.WriteString("\n")
+	}
+	if len(notes) > 0 {
+		b.WriteString("### Left alone\n\n")
+		for _, n := range notes {
+			if n.Line > 0 {
+				fmt.Fprintf(&b, "- line %d: %s\n", n.Line, n.Text)
+			} else {
+				fmt.Fprintf(&b, "- %s\n", n.Text)
+			}
+		}
+	}
+	return b.String()
+}
+
+func shortDigest(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
