@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -113,7 +114,7 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
 	var res queue.Result
 	switch k.Kind() {
 	case keys.KindRepo:
-		res, err = w.syncRepo(ctx, log, client, inst.ID, k, clientFn)
+		res, err = w.syncRepo(ctx, log, client, inst.ID, k, run.Trigger, clientFn)
 	case keys.KindRule:
 		res, err = w.syncRule(ctx, log, client, inst.ID, k, clientFn)
 	default:
@@ -123,8 +124,9 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
 }
 
 // syncRepo reloads a repository's config; when it changed (or was never
-// seen), every rule is resynced. An invalid config is reported.
-func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, clientFn config.ClientFunc) (queue.Result, error) {
+// seen), or the App was just installed, every rule is resynced. An invalid
+// config is reported.
+func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, trigger string, clientFn config.ClientFunc) (queue.Result, error) {
 	loaded, changed, err := w.Configs.Refresh(ctx, k.Owner, k.Repo, installationID, clientFn)
 	if err != nil {
 		return queue.Result{}, err
@@ -134,9 +136,12 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		return queue.Result{}, fmt.Errorf("read repository: %w", err)
 	}
 	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
+	// Report on the config when it changed, or may have: a webhook handler
+	// may have cached the new file before this run saw it.
+	report := w.ConfigReporter != nil && (changed || strings.HasPrefix(trigger, "push") || strings.HasPrefix(trigger, "installation"))
 	if len(loaded.Invalid) > 0 {
 		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
-		if w.ConfigReporter != nil && changed {
+		if report {
 			if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
 				return queue.Result{}, fmt.Errorf("report invalid config: %w", err)
 			}
@@ -158,13 +163,15 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		}
 		return queue.Result{Outcome: "unmanaged"}, nil
 	}
-	if w.ConfigReporter != nil && changed {
+	if report && loaded.Managed() {
 		// A config that became valid clears an earlier failing report.
 		if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
 			return queue.Result{}, fmt.Errorf("report config: %w", err)
 		}
 	}
-	if !changed {
+	// An installation (or a re-installation) resyncs everything even when
+	// the config is unchanged: tend may have missed events meanwhile.
+	if !changed && !strings.HasPrefix(trigger, "installation") {
 		return queue.Result{Outcome: "config-unchanged"}, nil
 	}
 	var ks []keys.Key

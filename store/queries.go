@@ -436,38 +436,97 @@ func (s *Store) SetJob(ctx context.Context, tx Tx, key string, jobID int64) erro
 	return nil
 }
 
-// ReservePR takes a slot under repo's open-PR limit, atomically.
-func (s *Store) ReservePR(ctx context.Context, repo string, limit int) (bool, error) {
-	n, err := s.Q().Exec(ctx, `UPDATE tend_repo SET open_prs = open_prs + 1 WHERE repo = $1 AND open_prs < $2`, strings.ToLower(repo), limit)
+// slotGrace keeps a reservation through a recount that does not show its
+// PR yet: the PR may still be on its way.
+const slotGrace = 10 * time.Minute
+
+// ReservePR takes a slot for key under repo's open-PR limit, atomically; a
+// key that holds a slot already keeps it.
+func (s *Store) ReservePR(ctx context.Context, repo, key string, limit int) (bool, error) {
+	repo = strings.ToLower(repo)
+	granted := false
+	err := s.InTx(ctx, func(tx Tx) error {
+		// Serialise reservations of one repository: SQLite's immediate
+		// transactions already do; on Postgres a transaction-scoped
+		// advisory lock on the repository's name does.
+		if s.Dialect == Postgres {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "tend_pr_slot:"+repo); err != nil {
+				return err
+			}
+		}
+		var held, n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN key = $2 THEN 1 ELSE 0 END), 0) FROM tend_pr_slot WHERE repo = $1`, repo, key).Scan(&n, &held); err != nil {
+			return err
+		}
+		if held > 0 {
+			granted = true
+			return nil
+		}
+		if n >= limit {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO tend_pr_slot (repo, key, since) VALUES ($1, $2, $3)`, repo, key, ms(s.now()))
+		granted = err == nil
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("reserve a PR slot in %s: %w", repo, err)
 	}
-	if n == 1 {
-		return true, nil
-	}
-	// No row: a repository whose config was never cached has no count to
-	// hold; let it through rather than block it.
-	var exists bool
-	if err := s.Q().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tend_repo WHERE repo = $1)`, strings.ToLower(repo)).Scan(&exists); err != nil {
-		return false, fmt.Errorf("reserve a PR slot in %s: %w", repo, err)
-	}
-	return !exists, nil
+	return granted, nil
 }
 
-// ReleasePR gives a slot back.
-func (s *Store) ReleasePR(ctx context.Context, repo string) error {
-	if _, err := s.Q().Exec(ctx, `UPDATE tend_repo SET open_prs = open_prs - 1 WHERE repo = $1 AND open_prs > 0`, strings.ToLower(repo)); err != nil {
-		return fmt.Errorf("release a PR slot in %s: %w", repo, err)
+// ReleasePR gives key's slot back (a no-op when it holds none).
+func (s *Store) ReleasePR(ctx context.Context, repo, key string) error {
+	if _, err := s.Q().Exec(ctx, `DELETE FROM tend_pr_slot WHERE repo = $1 AND key = $2`, strings.ToLower(repo), key); err != nil {
+		return fmt.Errorf("release the PR slot of %s: %w", key, err)
 	}
 	return nil
 }
 
-// SetOpenPRs records the number of open tend PRs GitHub reports.
-func (s *Store) SetOpenPRs(ctx context.Context, repo string, n int) error {
-	if _, err := s.Q().Exec(ctx, `UPDATE tend_repo SET open_prs = $2 WHERE repo = $1`, strings.ToLower(repo), n); err != nil {
-		return fmt.Errorf("count PRs of %s: %w", repo, err)
+// SyncPRSlots makes repo's slots match the keys of its open tend PRs on
+// GitHub, keeping reservations younger than slotGrace.
+func (s *Store) SyncPRSlots(ctx context.Context, repo string, open []string) error {
+	repo = strings.ToLower(repo)
+	keep := make(map[string]bool, len(open))
+	for _, k := range open {
+		keep[k] = true
 	}
-	return nil
+	return s.InTx(ctx, func(tx Tx) error {
+		rows, err := tx.Query(ctx, `SELECT key, since FROM tend_pr_slot WHERE repo = $1`, repo)
+		if err != nil {
+			return err
+		}
+		held := map[string]int64{}
+		for rows.Next() {
+			var k string
+			var since int64
+			if err := rows.Scan(&k, &since); err != nil {
+				rows.Close()
+				return err
+			}
+			held[k] = since
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		cutoff := ms(s.now().Add(-slotGrace))
+		for k, since := range held {
+			if !keep[k] && since < cutoff {
+				if _, err := tx.Exec(ctx, `DELETE FROM tend_pr_slot WHERE repo = $1 AND key = $2`, repo, k); err != nil {
+					return err
+				}
+			}
+		}
+		for k := range keep {
+			if _, ok := held[k]; !ok {
+				if _, err := tx.Exec(ctx, `INSERT INTO tend_pr_slot (repo, key, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, repo, k, ms(s.now())); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // SetImageRefs replaces the images a key's files reference.

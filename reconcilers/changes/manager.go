@@ -20,9 +20,9 @@ import (
 // Keys over the limit are remembered, and woken when a tend PR of their
 // repository closes.
 type PRCounter interface {
-	ReservePR(ctx context.Context, repo string, limit int) (bool, error)
-	ReleasePR(ctx context.Context, repo string) error
-	SetOpenPRs(ctx context.Context, repo string, n int) error
+	ReservePR(ctx context.Context, repo, key string, limit int) (bool, error)
+	ReleasePR(ctx context.Context, repo, key string) error
+	SyncPRSlots(ctx context.Context, repo string, open []string) error
 	WaitForSlot(ctx context.Context, repo, key string) error
 	StopWaiting(ctx context.Context, repo, key string) error
 	Waiting(ctx context.Context, repo string, n int) ([]string, error)
@@ -95,9 +95,14 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 	}
 
 	if len(diff) == 0 || (pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash) {
-		// Nothing to propose: the key no longer waits for a PR slot.
+		// Nothing to propose: the key neither waits for a PR slot nor
+		// holds one (its PR, if any, is closed).
 		if m.Counter != nil {
-			if err := m.Counter.StopWaiting(ctx, strings.ToLower(owner+"/"+repo), c.Key.String()); err != nil {
+			full := strings.ToLower(owner + "/" + repo)
+			if err := m.Counter.StopWaiting(ctx, full, c.Key.String()); err != nil {
+				return Outcome{}, err
+			}
+			if err := m.Counter.ReleasePR(ctx, full, c.Key.String()); err != nil {
 				return Outcome{}, err
 			}
 		}
@@ -221,7 +226,7 @@ func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, 
 	full := strings.ToLower(owner + "/" + repo)
 	reserved := false
 	if m.Counter != nil {
-		ok, err := m.Counter.ReservePR(ctx, full, c.PullRequests.Limit)
+		ok, err := m.Counter.ReservePR(ctx, full, c.Key.String(), c.PullRequests.Limit)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -231,7 +236,7 @@ func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, 
 			if _, err := m.OpenPRKeys(ctx, client, owner, repo, ""); err != nil {
 				return Outcome{}, err
 			}
-			if ok, err = m.Counter.ReservePR(ctx, full, c.PullRequests.Limit); err != nil {
+			if ok, err = m.Counter.ReservePR(ctx, full, c.Key.String(), c.PullRequests.Limit); err != nil {
 				return Outcome{}, err
 			}
 		}
@@ -253,7 +258,7 @@ func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, 
 	}
 	release := func() {
 		if reserved {
-			if err := m.Counter.ReleasePR(context.WithoutCancel(ctx), full); err != nil {
+			if err := m.Counter.ReleasePR(context.WithoutCancel(ctx), full, c.Key.String()); err != nil {
 				zerolog.Ctx(ctx).Warn().Err(err).Msg("releasing an open-PR slot")
 			}
 		}
@@ -363,7 +368,7 @@ func (m *Manager) resolve(ctx context.Context, client *github.Client, owner, rep
 		}
 	}
 	if m.Counter != nil {
-		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo)); err != nil {
+		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo), c.Key.String()); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -413,7 +418,7 @@ func (m *Manager) Close(ctx context.Context, client *github.Client, owner, repo 
 		}
 	}
 	if m.Counter != nil {
-		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo)); err != nil {
+		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo), k.String()); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -429,7 +434,7 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 		prefix = BranchPrefix
 	}
 	var out []keys.Key
-	total := 0
+	var all []string
 	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
 	for {
 		prs, resp, err := client.PullRequests.List(ctx, owner, repo, opts)
@@ -440,11 +445,12 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 			if !strings.HasPrefix(pr.GetHead().GetRef(), BranchPrefix) || !m.Identity.IsBot(pr.GetUser().GetLogin(), pr.GetUser().GetType()) {
 				continue
 			}
-			total++
-			if !strings.HasPrefix(pr.GetHead().GetRef(), prefix) {
+			k, ok := StateKey(pr.GetBody())
+			if !ok || !strings.EqualFold(k.FullName(), owner+"/"+repo) {
 				continue
 			}
-			if k, ok := StateKey(pr.GetBody()); ok && strings.EqualFold(k.FullName(), owner+"/"+repo) && (rule == "" || k.Rule == rule) {
+			all = append(all, k.String())
+			if strings.HasPrefix(pr.GetHead().GetRef(), prefix) && (rule == "" || k.Rule == rule) {
 				out = append(out, k)
 			}
 		}
@@ -454,7 +460,7 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 		opts.Page = resp.NextPage
 	}
 	if m.Counter != nil {
-		if err := m.Counter.SetOpenPRs(ctx, strings.ToLower(owner+"/"+repo), total); err != nil {
+		if err := m.Counter.SyncPRSlots(ctx, strings.ToLower(owner+"/"+repo), all); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,13 @@
 -- already queued without asking River to insert (and refuse) a twin.
 ALTER TABLE tend_key ADD COLUMN job_id BIGINT;
 
--- Open tend PRs per repository, for pull_requests.limit: reserved
--- atomically when a PR is opened, re-counted from GitHub on every resync.
-ALTER TABLE tend_repo ADD COLUMN open_prs INTEGER NOT NULL DEFAULT 0;
+-- Slots under each repository's open-PR limit: one row per key whose PR is
+-- open or being opened. Reserved atomically; reconciled with GitHub's list
+-- of open PRs on every resync (rows younger than a few minutes are kept,
+-- since their PR may still be on its way).
+CREATE TABLE tend_pr_slot (
+    repo  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    since BIGINT NOT NULL,
+    PRIMARY KEY (repo, key)
+);

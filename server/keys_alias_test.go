@@ -1,0 +1,7 @@
+package main
+
+import "github.com/tend-app/tend/keys"
+
+type keysKey = keys.Key
+
+var keysParse = keys.Parse
