@@ -80,6 +80,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "  \n", []string{`file is empty`}},
 		{"not a map", "- a\n", []string{`the top level must be a mapping`}},
 		{"limit", "version: 1\npull_requests: {limit: 0, labels: [\"\"]}\nrules: []\n", []string{`limit must be between 1 and 100`, `empty label`}},
+		{"issues without edits", "version: 1\nrules:\n  - {name: a, reconciler: agent, prompt: p, paths: [x], on: {issues: {label: l}}}\n", []string{`issue requests need "edits"`}},
 		{"empty paths", "version: 1\nrules:\n  - {name: a, reconciler: images, paths: []}\n", []string{`paths: the list is empty`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

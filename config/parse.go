@@ -383,6 +383,9 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 		if promptNode == nil {
 			p.errorf(n, "%s: the agent reconciler needs a \"prompt\" describing the desired state", what)
 		}
+		if issuesNode != nil && editsNode == nil {
+			p.errorf(issuesNode, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
+		}
 	case ReconcilerImages:
 		if promptNode != nil {
 			p.errorf(promptNode, "%s: \"prompt\" is only read by the agent reconciler", what)

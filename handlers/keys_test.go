@@ -19,11 +19,13 @@ rules:
     reconciler: agent
     paths: ["docs/**/*.md"]
     prompt: "Every doc must end with a line 'Reviewed.'"
+    edits: ["docs/**"]
     on: {issues: {label: tend}}
   - name: manual
     reconciler: agent
     paths: ["deploy/*.yaml"]
     prompt: p
+    edits: ["deploy/**"]
     on: {push: false, issues: {label: tend-manual}}
 `
 

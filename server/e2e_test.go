@@ -45,6 +45,7 @@ rules:
     reconciler: agent
     paths: ["README.md", "docs/**/*.md"]
     prompt: "Keep the README short."
+    edits: ["README.md", "docs/**"]
     on:
       issues: {label: bug}
       release: [self]

@@ -22,6 +22,7 @@ import (
 	"github.com/tend-app/tend/handlers"
 	"github.com/tend-app/tend/queue"
 	"github.com/tend-app/tend/reconcilers"
+	"github.com/tend-app/tend/reconcilers/agent"
 	"github.com/tend-app/tend/reconcilers/changes"
 	"github.com/tend-app/tend/reconcilers/images"
 	"github.com/tend-app/tend/store"
@@ -159,12 +160,22 @@ func (a *app) wire(ctx context.Context) error {
 	configs := config.NewCache(config.NewLoader(), a.st)
 
 	manager := &changes.Manager{Identity: a.identity, Counter: a.st}
+	model, modelErr := agent.NewGenAIModel(ctx, nil)
+	if modelErr != nil {
+		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")
+	}
+	agentRec := &agent.Reconciler{
+		Changes: manager, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: a.st,
+		Budgets:     agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall},
+		DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
+	}
 	worker := &reconcilers.Worker{
 		Clients:       clients,
 		Installations: installs,
 		Configs:       configs,
 		Reconcilers: map[string]reconcilers.Reconciler{
 			config.ReconcilerImages: &images.Reconciler{Changes: manager, Index: a.st},
+			config.ReconcilerAgent:  agentRec,
 		},
 		ConfigReporter: manager,
 		PRs:            manager,

@@ -25,6 +25,11 @@ type settings struct {
 	AdminPassword string
 	Model         string
 
+	AgentMaxTurns    int
+	AgentMaxTokens   int
+	AgentDailyTokens int
+	AgentMaxWall     time.Duration
+
 	Workers      int
 	Settle       time.Duration
 	MaxDelay     time.Duration
@@ -92,7 +97,8 @@ func loadSettings() (*settings, error) {
 	ints := []struct {
 		name string
 		dst  *int
-	}{{"TEND_WORKERS", &s.Workers}, {"TEND_MAX_ATTEMPTS", &s.MaxAttempts}}
+	}{{"TEND_WORKERS", &s.Workers}, {"TEND_MAX_ATTEMPTS", &s.MaxAttempts},
+		{"TEND_AGENT_MAX_TURNS", &s.AgentMaxTurns}, {"TEND_AGENT_MAX_TOKENS", &s.AgentMaxTokens}, {"TEND_AGENT_DAILY_TOKENS", &s.AgentDailyTokens}}
 	for _, e := range ints {
 		if v := os.Getenv(e.name); v != "" {
 			if *e.dst, err = strconv.Atoi(v); err != nil || *e.dst < 1 {
@@ -106,7 +112,7 @@ func loadSettings() (*settings, error) {
 	}{
 		{"TEND_SETTLE", &s.Settle}, {"TEND_MAX_DELAY", &s.MaxDelay}, {"TEND_RETRY_BASE", &s.RetryBase},
 		{"TEND_JOB_TIMEOUT", &s.JobTimeout}, {"TEND_RESCUE_AFTER", &s.RescueAfter},
-		{"TEND_POLL_INTERVAL", &s.PollInterval}, {"TEND_RESYNC_TICK", &s.ResyncTick},
+		{"TEND_POLL_INTERVAL", &s.PollInterval}, {"TEND_RESYNC_TICK", &s.ResyncTick}, {"TEND_AGENT_MAX_WALL", &s.AgentMaxWall},
 	}
 	for _, e := range durs {
 		if v := os.Getenv(e.name); v != "" {

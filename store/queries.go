@@ -617,3 +617,59 @@ func (s *Store) Waiting(ctx context.Context, repo string, n int) ([]string, erro
 	}
 	return out, rows.Err()
 }
+
+// AddTokens adds n tokens to key's usage on day ("2006-01-02", UTC) and
+// returns the day's total.
+func (s *Store) AddTokens(ctx context.Context, key, day string, n int64) (int64, error) {
+	var total int64
+	err := s.Q().QueryRow(ctx, `INSERT INTO tend_token_usage (key, day, tokens) VALUES ($1, $2, $3)
+ON CONFLICT (key, day) DO UPDATE SET tokens = tend_token_usage.tokens + $3 RETURNING tokens`, key, day, n).Scan(&total)
+	if err != nil {
+		return 0, fmt.Errorf("record tokens of %s: %w", key, err)
+	}
+	return total, nil
+}
+
+// TokensOn returns key's token usage on day.
+func (s *Store) TokensOn(ctx context.Context, key, day string) (int64, error) {
+	var n int64
+	err := s.Q().QueryRow(ctx, `SELECT tokens FROM tend_token_usage WHERE key = $1 AND day = $2`, key, day).Scan(&n)
+	if errors.Is(err, ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read tokens of %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// AgentMemo is what the agent remembers of its last run of a key.
+type AgentMemo struct {
+	Inputs, Outcome, Head string
+	At                    time.Time
+}
+
+// GetAgentMemo reads key's memo (zero when none).
+func (s *Store) GetAgentMemo(ctx context.Context, key string) (AgentMemo, error) {
+	var m AgentMemo
+	var at int64
+	err := s.Q().QueryRow(ctx, `SELECT inputs, outcome, head, at FROM tend_agent_memo WHERE key = $1`, key).Scan(&m.Inputs, &m.Outcome, &m.Head, &at)
+	if errors.Is(err, ErrNoRows) {
+		return AgentMemo{}, nil
+	}
+	if err != nil {
+		return AgentMemo{}, fmt.Errorf("read agent memo of %s: %w", key, err)
+	}
+	m.At = fromMS(at)
+	return m, nil
+}
+
+// SetAgentMemo records key's memo.
+func (s *Store) SetAgentMemo(ctx context.Context, key string, m AgentMemo) error {
+	_, err := s.Q().Exec(ctx, `INSERT INTO tend_agent_memo (key, inputs, outcome, head, at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (key) DO UPDATE SET inputs = $2, outcome = $3, head = $4, at = $5`, key, m.Inputs, m.Outcome, m.Head, ms(s.now()))
+	if err != nil {
+		return fmt.Errorf("record agent memo of %s: %w", key, err)
+	}
+	return nil
+}

@@ -213,7 +213,7 @@ func TestDeliveriesAndKeys(t *testing.T) {
 		if err != nil || k.Generation != 4 || k.LastDelivery != "d1" || k.LastTrigger != "resync" || k.PendingSince.IsZero() {
 			t.Errorf("key = %+v %v", k, err)
 		}
-		if n, err := st.PruneDeliveries(ctx, st.Now().Add(1)); err != nil || n != 1 {
+		if n, err := st.PruneDeliveries(ctx, st.Now().Add(time.Second)); err != nil || n != 1 {
 			t.Errorf("pruned %d %v", n, err)
 		}
 	})

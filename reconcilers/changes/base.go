@@ -2,9 +2,11 @@ package changes
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-github/v89/github"
 )
@@ -64,9 +66,13 @@ func ReadFile(ctx context.Context, client *github.Client, owner, repo, ref, path
 	}
 	f.Exists, f.SHA = true, fc.GetSHA()
 	if fc.GetSize() > 0 && fc.Content == nil || fc.GetEncoding() == "none" {
-		raw, _, err := client.Git.GetBlobRaw(ctx, owner, repo, fc.GetSHA())
+		blob, _, err := client.Git.GetBlob(ctx, owner, repo, fc.GetSHA())
 		if err != nil {
 			return f, fmt.Errorf("read blob of %s: %w", path, err)
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(blob.GetContent(), "\n", ""))
+		if err != nil {
+			return f, fmt.Errorf("decode blob of %s: %w", path, err)
 		}
 		f.Content = raw
 		return f, nil

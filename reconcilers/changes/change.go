@@ -58,6 +58,9 @@ type FileChange struct {
 	Delete  bool
 	// Note is a line about this file for the check run.
 	Note string
+	// Mode is the Git file mode to write ("100644" when empty; "100755"
+	// keeps an edited script executable).
+	Mode string
 }
 
 // Differs reports whether the file needs a change.

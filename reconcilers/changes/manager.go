@@ -145,6 +145,12 @@ func (m *Manager) wake(ctx context.Context, owner, repo string, limit int) []key
 	return out
 }
 
+// PR returns the newest PR tend's bot opened for key (open or closed, nil
+// when none) and its state block.
+func (m *Manager) PR(ctx context.Context, client *github.Client, owner, repo string, k keys.Key) (*github.PullRequest, State, error) {
+	return m.findPR(ctx, client, owner, repo, BranchName(k))
+}
+
 // findPR returns the newest PR tend's bot opened from branch, and its state.
 func (m *Manager) findPR(ctx context.Context, client *github.Client, owner, repo, branch string) (*github.PullRequest, State, error) {
 	prs, _, err := client.PullRequests.List(ctx, owner, repo, &github.PullRequestListOptions{
@@ -181,7 +187,11 @@ func (m *Manager) conflicting(ctx context.Context, client *github.Client, owner,
 func (m *Manager) writeCommit(ctx context.Context, client *github.Client, owner, repo string, c *Change, diff []FileChange) (string, error) {
 	entries := make([]*github.TreeEntry, 0, len(diff))
 	for _, f := range diff {
-		e := &github.TreeEntry{Path: github.Ptr(f.Path), Mode: github.Ptr("100644"), Type: github.Ptr("blob")}
+		mode := f.Mode
+		if mode != "100755" {
+			mode = "100644" // links and submodules are never written
+		}
+		e := &github.TreeEntry{Path: github.Ptr(f.Path), Mode: github.Ptr(mode), Type: github.Ptr("blob")}
 		switch {
 		case f.Delete:
 			// SHA and Content both nil: go-github sends "sha": null.

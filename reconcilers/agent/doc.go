@@ -1,0 +1,17 @@
+// Package agent is the `agent` reconciler: a Gemini model (through
+// google.golang.org/genai, with function calling) edits the files of a key
+// through tools, and tend lands what it wrote as the key's bot PR through
+// the change manager.
+//
+// The model is untrusted like any outside input. It works on an in-memory
+// worktree (package worktree) whose tools confine every path to the rule's
+// `edits` globs; its submission passes an acceptance gate (parsable
+// YAML/JSON/TOML, edit set, sizes) before anything reaches a branch; each
+// run is bounded in turns, tokens and wall time, and each key in tokens per
+// day. A run whose inputs — the rule, the file, the request, the open PR —
+// have not changed since the last run is skipped without calling the model,
+// so resyncs cost no tokens and a spent budget is not retried in a loop.
+//
+// Each run is explained: the check run lists the outcome and the model's
+// rationale, and a table of every tool call and the tokens each turn used.
+package agent

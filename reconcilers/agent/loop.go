@@ -1,0 +1,394 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"google.golang.org/genai"
+
+	"github.com/tend-app/tend/reconcilers/agent/worktree"
+)
+
+// Budgets bound one run.
+type Budgets struct {
+	MaxTurns  int           // model calls (default 30)
+	MaxTokens int64         // prompt + output tokens of the run (default 400,000)
+	MaxWall   time.Duration // wall time of the run (default 5 minutes)
+	// MaxCorrections bounds the corrective messages sent back for a
+	// malformed or empty answer (default 3).
+	MaxCorrections int
+	// ModelAttempts bounds the tries of one model call on transient errors
+	// before the key is requeued (default 4).
+	ModelAttempts int
+}
+
+func (b *Budgets) defaults() {
+	if b.MaxTurns <= 0 {
+		b.MaxTurns = 30
+	}
+	if b.MaxTokens <= 0 {
+		b.MaxTokens = 400_000
+	}
+	if b.MaxWall <= 0 {
+		b.MaxWall = 5 * time.Minute
+	}
+	if b.MaxCorrections <= 0 {
+		b.MaxCorrections = 3
+	}
+	if b.ModelAttempts <= 0 {
+		b.ModelAttempts = 4
+	}
+}
+
+// workspace is the worktree as the loop uses it.
+type workspace interface {
+	Declarations() []*genai.FunctionDeclaration
+	Handles(name string) bool
+	Call(ctx context.Context, name string, args map[string]any) (map[string]any, error)
+	Check(ctx context.Context) []string
+}
+
+// Ending says how a run ended.
+type Ending string
+
+const (
+	EndSubmitted Ending = "submitted"
+	EndNoChange  Ending = "no-change"
+	EndTurns     Ending = "budget-turns"
+	EndTokens    Ending = "budget-tokens"
+	EndTime      Ending = "budget-time"
+	EndBlocked   Ending = "blocked"
+	EndNoAnswer  Ending = "no-answer"
+)
+
+// Budget reports whether the run ended on a budget.
+func (e Ending) Budget() bool { return e == EndTurns || e == EndTokens || e == EndTime }
+
+// ToolCall is one tool call of a run, for the trace.
+type ToolCall struct {
+	Turn    int
+	Name    string
+	Path    string
+	Outcome string // ok, refused, error
+	Detail  string
+}
+
+// Turn is one model call, for the trace.
+type Turn struct {
+	N            int
+	PromptTokens int64
+	OutputTokens int64
+	BytesSent    int
+	Calls        int
+	Note         string
+}
+
+// Record is what a run did.
+type Record struct {
+	Ending    Ending
+	Rationale string // the model's summary, no_change reason, or why the run ended
+	Title     string // submit's title
+	Turns     []Turn
+	Calls     []ToolCall
+	Tokens    int64
+	Duration  time.Duration
+	BytesSent int
+}
+
+type loop struct {
+	model    Model
+	name     string
+	budgets  Budgets
+	system   string
+	task     string
+	ws       workspace
+	ctxTools *contextTools
+	decls    []*genai.FunctionDeclaration
+	log      zerolog.Logger
+	// onTokens is told about every turn's tokens (the daily budget).
+	onTokens func(n int64)
+}
+
+// errRequeue wraps a model failure that outlasted the run's retries.
+type errRequeue struct {
+	err   error
+	after time.Duration
+}
+
+func (e *errRequeue) Error() string { return "model unavailable: " + e.err.Error() }
+func (e *errRequeue) Unwrap() error { return e.err }
+
+func (l *loop) run(ctx context.Context) (*Record, error) {
+	start := time.Now()
+	rec := &Record{}
+	defer func() { rec.Duration = time.Since(start) }()
+	deadline := start.Add(l.budgets.MaxWall)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	cfg := &genai.GenerateContentConfig{
+		SystemInstruction: &genai.Content{Parts: []*genai.Part{{Text: l.system}}},
+		Tools:             []*genai.Tool{{FunctionDeclarations: l.decls}},
+		ToolConfig:        &genai.ToolConfig{FunctionCallingConfig: &genai.FunctionCallingConfig{Mode: genai.FunctionCallingConfigModeAuto}},
+	}
+	contents := []*genai.Content{{Role: genai.RoleUser, Parts: []*genai.Part{{Text: l.task}}}}
+	corrections := 0
+	for turn := 1; ; turn++ {
+		if turn > l.budgets.MaxTurns {
+			rec.Ending, rec.Rationale = EndTurns, fmt.Sprintf("The run used its %d turns without finishing.", l.budgets.MaxTurns)
+			return rec, nil
+		}
+		if rec.Tokens >= l.budgets.MaxTokens {
+			rec.Ending, rec.Rationale = EndTokens, fmt.Sprintf("The run used %d tokens, its budget is %d.", rec.Tokens, l.budgets.MaxTokens)
+			return rec, nil
+		}
+		resp, sent, err := l.generate(ctx, contents, cfg)
+		if err != nil {
+			if ctx.Err() != nil && time.Now().After(deadline) {
+				rec.Ending, rec.Rationale = EndTime, fmt.Sprintf("The run took longer than its %s budget.", l.budgets.MaxWall)
+				return rec, nil
+			}
+			return rec, err
+		}
+		t := Turn{N: turn, BytesSent: sent}
+		rec.BytesSent += sent
+		if u := resp.UsageMetadata; u != nil {
+			t.PromptTokens, t.OutputTokens = int64(u.PromptTokenCount), int64(u.CandidatesTokenCount)+int64(u.ThoughtsTokenCount)
+			used := int64(u.TotalTokenCount)
+			if used == 0 {
+				used = t.PromptTokens + t.OutputTokens
+			}
+			rec.Tokens += used
+			if l.onTokens != nil {
+				l.onTokens(used)
+			}
+		}
+		if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" {
+			t.Note = "blocked: " + string(pf.BlockReason)
+			rec.Turns = append(rec.Turns, t)
+			rec.Ending = EndBlocked
+			rec.Rationale = fmt.Sprintf("The model refused the request (%s).", strings.TrimSpace(string(pf.BlockReason)+" "+pf.BlockReasonMessage))
+			return rec, nil
+		}
+		var cand *genai.Candidate
+		if len(resp.Candidates) > 0 {
+			cand = resp.Candidates[0]
+		}
+		if cand != nil {
+			switch cand.FinishReason {
+			case genai.FinishReasonSafety, genai.FinishReasonProhibitedContent, genai.FinishReasonBlocklist, genai.FinishReasonSPII, genai.FinishReasonRecitation:
+				t.Note = "stopped: " + string(cand.FinishReason)
+				rec.Turns = append(rec.Turns, t)
+				rec.Ending = EndBlocked
+				rec.Rationale = fmt.Sprintf("The model stopped for %s reasons and produced nothing usable.", strings.ToLower(string(cand.FinishReason)))
+				return rec, nil
+			}
+		}
+		var calls []*genai.FunctionCall
+		var text strings.Builder
+		if cand != nil && cand.Content != nil {
+			for _, p := range cand.Content.Parts {
+				if p == nil {
+					continue
+				}
+				if p.FunctionCall != nil {
+					calls = append(calls, p.FunctionCall)
+				} else if p.Text != "" && !p.Thought {
+					text.WriteString(p.Text)
+				}
+			}
+		}
+		if len(calls) == 0 {
+			// A malformed call, an empty answer or prose: say what is wanted,
+			// a bounded number of times.
+			corrections++
+			reason := "an empty answer"
+			switch {
+			case cand != nil && cand.FinishReason == genai.FinishReasonMalformedFunctionCall:
+				reason = "a malformed function call"
+			case text.Len() > 0:
+				reason = "text without a tool call"
+			}
+			t.Note = reason
+			rec.Turns = append(rec.Turns, t)
+			if corrections > l.budgets.MaxCorrections {
+				rec.Ending = EndNoAnswer
+				rec.Rationale = "The model did not finish with submit or no_change."
+				if text.Len() > 0 {
+					rec.Rationale += " It said: " + bounded(strings.TrimSpace(text.String()), 600)
+				}
+				return rec, nil
+			}
+			if cand != nil && cand.Content != nil && len(cand.Content.Parts) > 0 {
+				contents = append(contents, cand.Content)
+			}
+			contents = append(contents, &genai.Content{Role: genai.RoleUser, Parts: []*genai.Part{{Text: fmt.Sprintf(
+				"Your last answer was %s. Use the tools to work, and finish by calling submit(title, summary) or no_change(reason).", reason)}}})
+			continue
+		}
+		// Echo the model's content as it was sent (with thought signatures).
+		contents = append(contents, cand.Content)
+		t.Calls = len(calls)
+		var responses []*genai.Part
+		var finish *genai.FunctionCall
+		for _, fc := range calls {
+			if fc.Name == toolSubmit || fc.Name == toolNoChange {
+				if finish == nil {
+					finish = fc
+					continue
+				}
+				responses = append(responses, respond(fc, errResult("finish once: one submit or no_change per turn")))
+				continue
+			}
+			res, err := l.dispatch(ctx, turn, fc, rec)
+			if err != nil {
+				// The repository could not be read (GitHub failed): stop
+				// rather than let the model work from a partial view.
+				return rec, err
+			}
+			responses = append(responses, respond(fc, res))
+		}
+		if finish != nil {
+			done, res := l.finish(ctx, turn, finish, rec)
+			if done {
+				rec.Turns = append(rec.Turns, t)
+				return rec, nil
+			}
+			responses = append(responses, respond(finish, res))
+		}
+		rec.Turns = append(rec.Turns, t)
+		contents = append(contents, &genai.Content{Role: genai.RoleUser, Parts: responses})
+	}
+}
+
+func respond(fc *genai.FunctionCall, res map[string]any) *genai.Part {
+	return &genai.Part{FunctionResponse: &genai.FunctionResponse{ID: fc.ID, Name: fc.Name, Response: res}}
+}
+
+// dispatch runs one tool call and records it.
+func (l *loop) dispatch(ctx context.Context, turn int, fc *genai.FunctionCall, rec *Record) (map[string]any, error) {
+	args := fc.Args
+	if args == nil {
+		args = map[string]any{}
+	}
+	path, _ := args["path"].(string)
+	if path == "" {
+		path, _ = args["pattern"].(string)
+	}
+	if path == "" {
+		path, _ = args["image"].(string)
+	}
+	var res map[string]any
+	switch {
+	case l.ws.Handles(fc.Name):
+		var err error
+		res, err = l.ws.Call(ctx, fc.Name, args)
+		if err != nil {
+			if errors.Is(err, worktree.ErrSource) || ctx.Err() != nil {
+				return nil, fmt.Errorf("tool %s: %w", fc.Name, err)
+			}
+			res = errResult(err.Error())
+		}
+	case fc.Name == toolGetRelease || fc.Name == toolGetIssue || fc.Name == toolResolveImage:
+		res = l.ctxTools.call(ctx, fc.Name, args)
+	default:
+		res = errResult(fmt.Sprintf("there is no tool %q", fc.Name))
+	}
+	outcome, detail := "ok", ""
+	if e, ok := res["error"].(string); ok {
+		outcome, detail = "error", e
+		if r, _ := res["refused"].(bool); r || strings.Contains(strings.ToLower(e), "refused") || strings.Contains(strings.ToLower(e), "not allowed") {
+			outcome = "refused"
+		}
+	}
+	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Path: bounded(path, 200), Outcome: outcome, Detail: bounded(detail, 300)})
+	l.log.Debug().Int("turn", turn).Str("tool", fc.Name).Str("path", path).Str("outcome", outcome).Msg("tool call")
+	return res, nil
+}
+
+// finish handles submit and no_change. It reports done when the run ends;
+// a submission the gate rejects goes back to the model.
+func (l *loop) finish(ctx context.Context, turn int, fc *genai.FunctionCall, rec *Record) (bool, map[string]any) {
+	args := fc.Args
+	if fc.Name == toolNoChange {
+		reason, _ := args["reason"].(string)
+		if strings.TrimSpace(reason) == "" {
+			rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "error", Detail: "no reason"})
+			return false, errResult("no_change needs a reason")
+		}
+		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "ok"})
+		rec.Ending, rec.Rationale = EndNoChange, bounded(strings.TrimSpace(reason), 4000)
+		return true, nil
+	}
+	title, _ := args["title"].(string)
+	summary, _ := args["summary"].(string)
+	if strings.TrimSpace(title) == "" || strings.TrimSpace(summary) == "" {
+		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "error", Detail: "title or summary missing"})
+		return false, errResult("submit needs a title and a summary")
+	}
+	if problems := l.ws.Check(ctx); len(problems) > 0 {
+		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "rejected", Detail: bounded(strings.Join(problems, "; "), 300)})
+		return false, map[string]any{"error": "tend cannot accept these changes yet; fix them and submit again", "problems": problems}
+	}
+	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "ok"})
+	rec.Ending, rec.Title, rec.Rationale = EndSubmitted, bounded(strings.TrimSpace(title), 200), bounded(strings.TrimSpace(summary), 8000)
+	return true, nil
+}
+
+// generate calls the model, retrying transient failures with backoff and
+// the delay the API asks for; a failure that outlasts the retries becomes
+// errRequeue, so the key waits instead of failing.
+func (l *loop) generate(ctx context.Context, contents []*genai.Content, cfg *genai.GenerateContentConfig) (*genai.GenerateContentResponse, int, error) {
+	sent := requestBytes(contents, cfg)
+	var last error
+	var wait time.Duration
+	for attempt := 1; attempt <= l.budgets.ModelAttempts; attempt++ {
+		resp, err := l.model.Generate(ctx, l.name, contents, cfg)
+		if err == nil && resp != nil {
+			return resp, sent, nil
+		}
+		if err == nil {
+			err = errors.New("the model returned nothing")
+		}
+		last = err
+		transient, delay := classify(err)
+		if !transient || ctx.Err() != nil {
+			return nil, sent, fmt.Errorf("model call: %w", err)
+		}
+		wait = delay
+		if wait <= 0 {
+			wait = backoff(attempt)
+		}
+		l.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).Msg("model call failed; retrying")
+		if attempt == l.budgets.ModelAttempts {
+			break
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			break // the run's time is up before the retry would happen
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, sent, ctx.Err()
+		}
+	}
+	return nil, sent, &errRequeue{err: last, after: max(wait, 30*time.Second)}
+}
+
+// requestBytes estimates the bytes a request sends: the conversation, the
+// system prompt and the tool declarations, as JSON.
+func requestBytes(contents []*genai.Content, cfg *genai.GenerateContentConfig) int {
+	n := 0
+	if b, err := json.Marshal(contents); err == nil {
+		n += len(b)
+	}
+	if b, err := json.Marshal(cfg); err == nil {
+		n += len(b)
+	}
+	return n
+}

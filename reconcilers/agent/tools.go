@@ -1,0 +1,136 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v89/github"
+	"google.golang.org/genai"
+
+	"github.com/tend-app/tend/reconcilers/images"
+)
+
+// Names of the tools the agent loop itself answers (the worktree answers
+// the file tools).
+const (
+	toolGetRelease   = "get_release"
+	toolGetIssue     = "get_issue"
+	toolResolveImage = "resolve_image"
+	toolSubmit       = "submit"
+	toolNoChange     = "no_change"
+)
+
+func schema(props map[string]*genai.Schema, required ...string) *genai.Schema {
+	return &genai.Schema{Type: genai.TypeObject, Properties: props, Required: required}
+}
+
+func str(desc string) *genai.Schema { return &genai.Schema{Type: genai.TypeString, Description: desc} }
+
+// contextDeclarations are the tools beyond the file tools: context about
+// the trigger, image digests, and the two ways to finish.
+func contextDeclarations(hasRelease, hasIssue bool) []*genai.FunctionDeclaration {
+	var out []*genai.FunctionDeclaration
+	if hasRelease {
+		out = append(out, &genai.FunctionDeclaration{
+			Name:        toolGetRelease,
+			Description: "Returns the release that triggered this run: repository, tag, name, whether it is a prerelease, and its full notes.",
+			Parameters:  schema(map[string]*genai.Schema{}),
+		})
+	}
+	if hasIssue {
+		out = append(out, &genai.FunctionDeclaration{
+			Name:        toolGetIssue,
+			Description: "Returns the issue this run answers: title, body, author, state, labels, and the comments of people with write access to the repository (others' comments are left out).",
+			Parameters:  schema(map[string]*genai.Schema{}),
+		})
+	}
+	out = append(out,
+		&genai.FunctionDeclaration{
+			Name:        toolResolveImage,
+			Description: "Resolves a container image reference (e.g. \"nginx:1.27\" or \"ghcr.io/org/app:v2\") to the digest its tag points at now (\"sha256:...\"). For multi-architecture images this is the index digest.",
+			Parameters:  schema(map[string]*genai.Schema{"image": str("the image reference, with a tag")}, "image"),
+		},
+		&genai.FunctionDeclaration{
+			Name:        toolSubmit,
+			Description: "Finish: propose the files you changed as a pull request. Call it once, after your last edit. tend checks the changes first; if it reports problems, fix them and submit again.",
+			Parameters: schema(map[string]*genai.Schema{
+				"title":   str("the pull request title: short, imperative, under 72 characters"),
+				"summary": str("what changed and why, for a reviewer, in a few sentences of Markdown"),
+			}, "title", "summary"),
+		},
+		&genai.FunctionDeclaration{
+			Name:        toolNoChange,
+			Description: "Finish without changes: the files already meet the desired state, or the request cannot or should not be done.",
+			Parameters:  schema(map[string]*genai.Schema{"reason": str("why nothing needs to change, in one or two sentences")}, "reason"),
+		},
+	)
+	return out
+}
+
+// contextTools answers get_release, get_issue and resolve_image.
+type contextTools struct {
+	client   *github.Client
+	owner    string
+	repo     string
+	release  *github.RepositoryRelease
+	relRepo  string
+	issue    *github.Issue
+	writers  func(ctx context.Context) ([]*github.IssueComment, error)
+	resolver images.Resolver
+}
+
+func (c *contextTools) call(ctx context.Context, name string, args map[string]any) map[string]any {
+	switch name {
+	case toolGetRelease:
+		if c.release == nil {
+			return errResult("this run was not triggered by a release")
+		}
+		r := c.release
+		return map[string]any{"repository": c.relRepo, "tag": r.GetTagName(), "name": r.GetName(), "prerelease": r.GetPrerelease(),
+			"published_at": r.GetPublishedAt().String(), "notes": bounded(r.GetBody(), 60000)}
+	case toolGetIssue:
+		if c.issue == nil {
+			return errResult("this run does not answer an issue")
+		}
+		comments, err := c.writers(ctx)
+		if err != nil {
+			return errResult(fmt.Sprintf("could not read the comments: %v", err))
+		}
+		var cs []map[string]any
+		for _, cm := range comments {
+			cs = append(cs, map[string]any{"author": cm.GetUser().GetLogin(), "body": bounded(cm.GetBody(), 8000)})
+		}
+		var labels []string
+		for _, l := range c.issue.Labels {
+			labels = append(labels, l.GetName())
+		}
+		return map[string]any{"number": c.issue.GetNumber(), "title": c.issue.GetTitle(), "body": bounded(c.issue.GetBody(), 30000),
+			"author": c.issue.GetUser().GetLogin(), "state": c.issue.GetState(), "labels": labels, "comments": cs}
+	case toolResolveImage:
+		ref, _ := args["image"].(string)
+		ref = strings.TrimSpace(ref)
+		if ref == "" || len(ref) > 512 {
+			return errResult("give an image reference such as \"nginx:1.27\"")
+		}
+		d, err := c.resolver.Digest(ctx, ref)
+		if err != nil {
+			return errResult(fmt.Sprintf("could not resolve %s: %v", ref, err))
+		}
+		return map[string]any{"image": ref, "digest": d}
+	}
+	return errResult("unknown tool " + name)
+}
+
+func errResult(msg string) map[string]any { return map[string]any{"error": msg} }
+
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && (s[cut]&0xC0) == 0x80 {
+		cut--
+	}
+	return s[:cut] + "\n[… truncated]"
+}
