@@ -182,6 +182,8 @@ func pushBody(i int, path string) []byte {
 type sample struct {
 	latency time.Duration
 	ok      bool
+	status  int    // HTTP status, 0 when the request failed
+	err     string // transport error
 }
 
 type phaseResult struct {
@@ -190,16 +192,23 @@ type phaseResult struct {
 	duration   time.Duration
 	p50, p99   time.Duration
 	throughput float64
+	failures   map[string]int // what the deliveries that were not acknowledged got
 }
 
 func summarize(name string, samples []sample, d time.Duration) phaseResult {
-	r := phaseResult{name: name, sent: len(samples), duration: d}
+	r := phaseResult{name: name, sent: len(samples), duration: d, failures: map[string]int{}}
 	var lat []time.Duration
 	for _, s := range samples {
 		if s.ok {
 			r.ok++
 			lat = append(lat, s.latency)
+			continue
 		}
+		why := fmt.Sprintf("status %d", s.status)
+		if s.err != "" {
+			why = s.err
+		}
+		r.failures[why]++
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	if len(lat) > 0 {
@@ -223,10 +232,10 @@ func send(t *target, paths int) sample {
 	start := time.Now()
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return sample{latency: time.Since(start)}
+		return sample{latency: time.Since(start), err: err.Error()}
 	}
 	_, _ = io_Copy(resp)
-	return sample{latency: time.Since(start), ok: resp.StatusCode == http.StatusOK}
+	return sample{latency: time.Since(start), ok: resp.StatusCode == http.StatusOK, status: resp.StatusCode}
 }
 
 // fixedRate sends rate deliveries a second for d (open loop: a slow server
@@ -384,6 +393,9 @@ func intakeMain(args []string) error {
 
 func printRow(name string, r phaseResult) {
 	fmt.Printf("| %s | %s | %d | %d | %.0f | %s | %s |\n", name, r.name, r.sent, r.ok, r.throughput, ms(r.p50), ms(r.p99))
+	for why, n := range r.failures {
+		fmt.Fprintf(os.Stderr, "%s %s: %d not acknowledged: %s\n", name, r.name, n, why)
+	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

@@ -171,6 +171,7 @@ func (l *loop) run(ctx context.Context) (*Record, error) {
 		if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" {
 			t.Note = "blocked: " + string(pf.BlockReason)
 			rec.Turns = append(rec.Turns, t)
+			l.logTurn(t)
 			rec.Ending = EndBlocked
 			rec.Rationale = fmt.Sprintf("The model refused the request (%s).", strings.TrimSpace(string(pf.BlockReason)+" "+pf.BlockReasonMessage))
 			return rec, nil
@@ -184,6 +185,7 @@ func (l *loop) run(ctx context.Context) (*Record, error) {
 			case genai.FinishReasonSafety, genai.FinishReasonProhibitedContent, genai.FinishReasonBlocklist, genai.FinishReasonSPII, genai.FinishReasonRecitation:
 				t.Note = "stopped: " + string(cand.FinishReason)
 				rec.Turns = append(rec.Turns, t)
+				l.logTurn(t)
 				rec.Ending = EndBlocked
 				rec.Rationale = fmt.Sprintf("The model stopped for %s reasons and produced nothing usable.", strings.ToLower(string(cand.FinishReason)))
 				return rec, nil
@@ -216,6 +218,7 @@ func (l *loop) run(ctx context.Context) (*Record, error) {
 			}
 			t.Note = reason
 			rec.Turns = append(rec.Turns, t)
+			l.logTurn(t)
 			if corrections > l.budgets.MaxCorrections {
 				rec.Ending = EndNoAnswer
 				rec.Rationale = "The model did not finish with submit or no_change."
@@ -257,11 +260,13 @@ func (l *loop) run(ctx context.Context) (*Record, error) {
 			done, res := l.finish(ctx, turn, finish, rec)
 			if done {
 				rec.Turns = append(rec.Turns, t)
+				l.logTurn(t)
 				return rec, nil
 			}
 			responses = append(responses, respond(finish, res))
 		}
 		rec.Turns = append(rec.Turns, t)
+		l.logTurn(t)
 		contents = append(contents, &genai.Content{Role: genai.RoleUser, Parts: responses})
 	}
 }
@@ -391,4 +396,10 @@ func requestBytes(contents []*genai.Content, cfg *genai.GenerateContentConfig) i
 		n += len(b)
 	}
 	return n
+}
+
+// logTurn writes one debug line per model call.
+func (l *loop) logTurn(t Turn) {
+	l.log.Debug().Int("turn", t.N).Int64("prompt_tokens", t.PromptTokens).Int64("output_tokens", t.OutputTokens).
+		Int("bytes_sent", t.BytesSent).Int("tool_calls", t.Calls).Str("note", t.Note).Msg("model turn")
 }
