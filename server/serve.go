@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-github/v89/github"
 	"github.com/gregjones/httpcache"
-	"github.com/gregjones/httpcache/diskcache"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -139,7 +138,10 @@ func serve(ctx context.Context, s *settings, log zerolog.Logger) error {
 // wire builds the GitHub clients, the queue and its worker.
 func (a *app) wire(ctx context.Context) error {
 	s, log := a.s, a.log
-	cache := diskcache.New(filepath.Join(s.DataDir, "httpcache"))
+	cache, err := newResponseCache(filepath.Join(s.DataDir, "httpcache"))
+	if err != nil {
+		return fmt.Errorf("response cache: %w", err)
+	}
 	clients, err := githubapp.NewDefaultCachingClientCreator(s.GitHub,
 		githubapp.WithClientUserAgent("tend/"+version),
 		githubapp.WithClientTimeout(30*time.Second),

@@ -359,18 +359,31 @@ WHERE next_resync_at IS NOT NULL AND next_resync_at <= $1 ORDER BY next_resync_a
 
 // KnownRepos returns every repository with a cached config row.
 func (s *Store) KnownRepos(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.Q().Query(ctx, `SELECT repo FROM tend_repo`)
+	repos, err := s.column(ctx, `SELECT repo FROM tend_repo`)
 	if err != nil {
 		return nil, fmt.Errorf("read known repos: %w", err)
 	}
+	out := make(map[string]bool, len(repos))
+	for _, r := range repos {
+		out[r] = true
+	}
+	return out, nil
+}
+
+// column runs a query of one text column.
+func (s *Store) column(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.Q().Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	out := map[string]bool{}
+	var out []string
 	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out[r] = true
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -546,20 +559,11 @@ func (s *Store) SetImageRefs(ctx context.Context, key string, images []string) e
 
 // KeysForImage lists the keys whose files reference image.
 func (s *Store) KeysForImage(ctx context.Context, image string) ([]string, error) {
-	rows, err := s.Q().Query(ctx, `SELECT key FROM tend_image_ref WHERE image = $1 ORDER BY key LIMIT 10000`, image)
+	out, err := s.column(ctx, `SELECT key FROM tend_image_ref WHERE image = $1 ORDER BY key LIMIT 10000`, image)
 	if err != nil {
 		return nil, fmt.Errorf("read keys of image %s: %w", image, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DefaultBranch returns the cached default branch of repo ("" if unknown).
@@ -602,20 +606,11 @@ func (s *Store) StopWaiting(ctx context.Context, repo, key string) error {
 // Waiting returns up to n keys waiting for a PR slot in repo, longest
 // waiting first.
 func (s *Store) Waiting(ctx context.Context, repo string, n int) ([]string, error) {
-	rows, err := s.Q().Query(ctx, `SELECT key FROM tend_pr_wait WHERE repo = $1 ORDER BY since, key LIMIT $2`, strings.ToLower(repo), n)
+	out, err := s.column(ctx, `SELECT key FROM tend_pr_wait WHERE repo = $1 ORDER BY since, key LIMIT $2`, strings.ToLower(repo), n)
 	if err != nil {
 		return nil, fmt.Errorf("read keys waiting in %s: %w", repo, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AddTokens adds n tokens to key's usage on day ("2006-01-02", UTC) and

@@ -331,8 +331,11 @@ func (s *Store) ForUpdate() string {
 //go:embed migrations
 var migrations embed.FS
 
+// migrate applies tend's migrations. They are written once, in the SQL both
+// engines accept; the one difference, the binary column type, is rewritten
+// for Postgres.
 func (s *Store) migrate(ctx context.Context) error {
-	dir := "migrations/" + s.Dialect.String()
+	const dir = "migrations"
 	entries, err := fs.ReadDir(migrations, dir)
 	if err != nil {
 		return fmt.Errorf("read migrations: %w", err)
@@ -366,6 +369,9 @@ func (s *Store) migrate(ctx context.Context) error {
 				return err
 			}
 			for _, stmt := range splitStatements(string(body)) {
+				if s.Dialect == Postgres {
+					stmt = strings.ReplaceAll(stmt, " BLOB", " BYTEA")
+				}
 				if _, err := tx.Exec(ctx, stmt); err != nil {
 					return fmt.Errorf("migration %s: %w", e.Name(), err)
 				}

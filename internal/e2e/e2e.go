@@ -23,6 +23,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tend-app/tend/internal/fixtures"
 )
 
 var (
@@ -39,7 +41,7 @@ func Binary() (string, error) {
 		return b, nil
 	}
 	buildOnce.Do(func() {
-		root, err := moduleRoot()
+		root, err := fixtures.ModuleRoot()
 		if err != nil {
 			buildErr = err
 			return
@@ -57,23 +59,6 @@ func Binary() (string, error) {
 		}
 	})
 	return buildPath, buildErr
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("e2e: no go.mod above %s", dir)
-		}
-		dir = parent
-	}
 }
 
 // FreeAddr returns a free 127.0.0.1 address.

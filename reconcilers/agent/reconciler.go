@@ -333,7 +333,7 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 
 // change is the key's Change with everything but its files.
 func (r *Reconciler) change(rn *run) *changes.Change {
-	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: describeTrigger(rn.req.Trigger)}
+	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger)}
 	if rn.k.Kind() == keys.KindIssue {
 		c.Fixes = rn.k.Issue
 	}
@@ -398,20 +398,6 @@ func parseReleaseTrigger(t string) (owner, repo, tag string, ok bool) {
 	}
 	owner, repo, ok = strings.Cut(full, "/")
 	return owner, repo, tag, ok && owner != "" && repo != ""
-}
-
-func describeTrigger(t string) string {
-	switch {
-	case t == "", t == queue.TriggerResync:
-		return "the periodic resync"
-	case strings.HasPrefix(t, "push:"):
-		return "a push to the default branch"
-	case strings.HasPrefix(t, "release:"):
-		return "the release " + strings.TrimPrefix(t, "release:")
-	case strings.HasPrefix(t, "issues:"), strings.HasPrefix(t, "issue_comment"):
-		return "the issue"
-	}
-	return "`" + bounded(t, 80) + "`"
 }
 
 func outcomeText(e Ending, action string) string {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
+	"strings"
 
 	"github.com/tend-app/tend/config"
 	"github.com/tend-app/tend/keys"
@@ -96,17 +97,27 @@ func (c *Change) differing() []FileChange {
 // desiredHash identifies the desired state of the key's files: the same
 // files with the same content hash the same, whatever the base.
 func (c *Change) desiredHash() string {
+	return c.hashFiles(func(f FileChange) ([]byte, bool) { return f.Desired, !f.Delete })
+}
+
+// baseHash identifies the base content of the key's files, to tell whether
+// a PR was generated from content that has since changed.
+func (c *Change) baseHash() string {
+	return c.hashFiles(func(f FileChange) ([]byte, bool) { return f.Base, f.BaseExists })
+}
+
+// hashFiles hashes each file's path and the content content picks (or its
+// absence), in path order.
+func (c *Change) hashFiles(content func(FileChange) ([]byte, bool)) string {
 	files := append([]FileChange(nil), c.Files...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	h := sha256.New()
 	for _, f := range files {
 		h.Write([]byte(f.Path))
 		h.Write([]byte{0})
-		if f.Delete {
-			h.Write([]byte("deleted"))
-		} else {
+		if b, ok := content(f); ok {
 			h.Write([]byte{1})
-			sum := sha256.Sum256(f.Desired)
+			sum := sha256.Sum256(b)
 			h.Write(sum[:])
 		}
 		h.Write([]byte{0})
@@ -114,20 +125,27 @@ func (c *Change) desiredHash() string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// baseHash identifies the base content of the key's files, to tell whether
-// a PR was generated from content that has since changed.
-func (c *Change) baseHash() string {
-	files := append([]FileChange(nil), c.Files...)
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	h := sha256.New()
-	for _, f := range files {
-		h.Write([]byte(f.Path))
-		h.Write([]byte{0})
-		if f.BaseExists {
-			sum := sha256.Sum256(f.Base)
-			h.Write(sum[:])
-		}
-		h.Write([]byte{0})
+// DescribeTrigger says in words what started a run, for PR bodies and
+// check runs.
+func DescribeTrigger(t string) string {
+	switch {
+	case t == "" || t == "resync":
+		return "the periodic resync"
+	case strings.HasPrefix(t, "push:"):
+		return "a push to the default branch"
+	case strings.HasPrefix(t, "release:"):
+		return "the release " + strings.TrimPrefix(t, "release:")
+	case strings.HasPrefix(t, "issues:"), strings.HasPrefix(t, "issue_comment"):
+		return "the issue"
+	case strings.HasPrefix(t, "registry_package"), strings.HasPrefix(t, "package"):
+		return "a package published to a registry"
+	case strings.HasPrefix(t, "installation"):
+		return "the App's installation"
+	case t == "manual":
+		return "an operator"
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	if len(t) > 80 {
+		t = t[:80]
+	}
+	return "`" + strings.ReplaceAll(t, "`", "'") + "`"
 }

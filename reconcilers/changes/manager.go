@@ -362,27 +362,35 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 
 // resolve closes a PR whose change the base branch already has.
 func (m *Manager) resolve(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st State, c *Change) (Outcome, error) {
-	st.Resolved = true
-	body := replaceState(pr.GetBody(), st)
-	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{State: github.Ptr("closed"), Body: github.Ptr(body)}); err != nil {
-		return Outcome{}, fmt.Errorf("close PR #%d: %w", pr.GetNumber(), err)
-	}
 	msg := "The base branch already has the desired state, so this pull request is no longer needed. Closing it and deleting its branch."
+	if err := m.closePR(ctx, client, owner, repo, pr, st, c.Key, msg); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Action: "resolved", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, c.PullRequests.Limit)}, nil
+}
+
+// closePR closes a tend PR (marking its state block, so the close is not
+// taken for a person declining it), says why in a comment, deletes its
+// branch when it holds only tend's work, and gives its slot back.
+func (m *Manager) closePR(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st State, k keys.Key, msg string) error {
+	st.Resolved = true
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{State: github.Ptr("closed"), Body: github.Ptr(replaceState(pr.GetBody(), st))}); err != nil {
+		return fmt.Errorf("close PR #%d: %w", pr.GetNumber(), err)
+	}
 	if _, _, err := client.Issues.CreateComment(ctx, owner, repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(msg)}); err != nil {
-		return Outcome{}, fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
+		return fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
 	}
 	if pr.GetHead().GetSHA() == st.Head {
-		// Only delete a branch that holds nothing but tend's work.
 		if _, err := client.Git.DeleteRef(ctx, owner, repo, "heads/"+pr.GetHead().GetRef()); err != nil && !isStatus(err, http.StatusUnprocessableEntity) && !isStatus(err, http.StatusNotFound) {
-			return Outcome{}, fmt.Errorf("delete branch of PR #%d: %w", pr.GetNumber(), err)
+			return fmt.Errorf("delete branch of PR #%d: %w", pr.GetNumber(), err)
 		}
 	}
 	if m.Counter != nil {
-		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo), c.Key.String()); err != nil {
-			return Outcome{}, err
+		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo), k.String()); err != nil {
+			return err
 		}
 	}
-	return Outcome{Action: "resolved", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, c.PullRequests.Limit)}, nil
+	return nil
 }
 
 // humanEdits leaves a PR alone once people pushed to its branch, saying so
@@ -415,22 +423,8 @@ func (m *Manager) Close(ctx context.Context, client *github.Client, owner, repo 
 	if pr == nil || pr.GetState() != "open" {
 		return Outcome{Action: "noop"}, nil
 	}
-	st.Resolved = true
-	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{State: github.Ptr("closed"), Body: github.Ptr(replaceState(pr.GetBody(), st))}); err != nil {
-		return Outcome{}, fmt.Errorf("close PR #%d: %w", pr.GetNumber(), err)
-	}
-	if _, _, err := client.Issues.CreateComment(ctx, owner, repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(reason)}); err != nil {
-		return Outcome{}, fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
-	}
-	if pr.GetHead().GetSHA() == st.Head {
-		if _, err := client.Git.DeleteRef(ctx, owner, repo, "heads/"+pr.GetHead().GetRef()); err != nil && !isStatus(err, http.StatusUnprocessableEntity) && !isStatus(err, http.StatusNotFound) {
-			return Outcome{}, fmt.Errorf("delete branch of PR #%d: %w", pr.GetNumber(), err)
-		}
-	}
-	if m.Counter != nil {
-		if err := m.Counter.ReleasePR(ctx, strings.ToLower(owner+"/"+repo), k.String()); err != nil {
-			return Outcome{}, err
-		}
+	if err := m.closePR(ctx, client, owner, repo, pr, st, k, reason); err != nil {
+		return Outcome{}, err
 	}
 	return Outcome{Action: "closed", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, 1)}, nil
 }

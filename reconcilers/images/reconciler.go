@@ -50,7 +50,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: describeTrigger(req.Trigger)}
+	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger)}
 	var failures []Failure
 	if !file.Exists {
 		// Deleted (or never there): nothing to pin. An open PR for it is
@@ -128,18 +128,6 @@ func canonicalNames(refs []Ref) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func describeTrigger(t string) string {
-	switch {
-	case t == "", t == queue.TriggerResync:
-		return "the periodic resync"
-	case strings.HasPrefix(t, "push:"):
-		return "a push to the default branch"
-	case strings.HasPrefix(t, "registry_package"), strings.HasPrefix(t, "package"):
-		return "a package published to a registry"
-	}
-	return "`" + t + "`"
 }
 
 func describe(path string, pins []Change) (title, summary string) {
