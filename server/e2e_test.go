@@ -434,3 +434,37 @@ func TestSetupMode(t *testing.T) {
 		t.Errorf("stop: %v", err)
 	}
 }
+
+// The queue UI is served to operators with the admin password only.
+func TestRiverUIBehindPassword(t *testing.T) {
+	w := startWorld(t, map[string]string{"TEND_ADMIN_PASSWORD": "s3cret-admin"})
+	get := func(user, pass, path string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, w.tend.URL+path, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := w.tend.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	if code, _ := get("", "", "/riverui/"); code != http.StatusUnauthorized {
+		t.Errorf("no credentials: %d", code)
+	}
+	if code, _ := get("admin", "wrong", "/riverui/"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", code)
+	}
+	if code, body := get("admin", "s3cret-admin", "/riverui/"); code != http.StatusOK || !strings.Contains(strings.ToLower(body), "<html") {
+		t.Errorf("admin: %d", code)
+	}
+	if code, body := get("admin", "s3cret-admin", "/riverui/api/jobs?state=available&limit=5"); code != http.StatusOK || !strings.Contains(body, "data") {
+		t.Errorf("admin API: %d %s", code, body)
+	}
+	if strings.Contains(w.logs.String(), "s3cret-admin") {
+		t.Errorf("the admin password reached the logs")
+	}
+}

@@ -44,8 +44,15 @@ const pinWorkers = 16
 // digest is already current is neither a change nor a failure.
 func Pin(ctx context.Context, path string, content []byte, r Resolver) (out []byte, changes []Change, failures []Failure, notes []Note) {
 	refs, notes := Find(path, content)
+	out, changes, failures = PinRefs(ctx, content, refs, r)
+	return out, changes, failures, notes
+}
+
+// PinRefs is Pin for references already found in content (by Find), for
+// callers that also need the references themselves.
+func PinRefs(ctx context.Context, content []byte, refs []Ref, r Resolver) (out []byte, changes []Change, failures []Failure) {
 	if len(refs) == 0 {
-		return content, nil, nil, notes
+		return content, nil, nil
 	}
 
 	// Resolve each distinct key once, in order of first appearance.
@@ -101,8 +108,8 @@ func Pin(ctx context.Context, path string, content []byte, r Resolver) (out []by
 		changes = append(changes, Change{Ref: ref, Old: ref.Text, New: nw})
 	}
 	if len(changes) == 0 {
-		return content, nil, failures, notes
+		return content, nil, failures
 	}
 	out = append(out, content[last:]...)
-	return out, changes, failures, notes
+	return out, changes, failures
 }

@@ -68,8 +68,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		} else {
 			resolver = NewRegistryResolver()
 		}
-		refs, _ := Find(k.Path, file.Content)
-		out, pins, fails, notes := Pin(ctx, k.Path, file.Content, resolver)
+		refs, notes := Find(k.Path, file.Content)
+		out, pins, fails := PinRefs(ctx, file.Content, refs, resolver)
 		failures = fails
 		if err := ctx.Err(); err != nil {
 			return reconcilers.Result{}, err
