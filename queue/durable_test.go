@@ -6,10 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tend-app/tend/internal/testdb"
+	"github.com/tend-app/tend/keys"
 	"github.com/tend-app/tend/store"
 )
 
@@ -19,7 +23,124 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TEND_QUEUE_CHILD") != "" {
 		os.Exit(childWorker())
 	}
+	if os.Getenv("TEND_QUEUE_RECORDER") != "" {
+		os.Exit(recordingWorker())
+	}
 	os.Exit(m.Run())
+}
+
+// recordingWorker runs a queue whose runner appends "key start end" (Unix
+// nanoseconds) to a shared file for every run, until killed.
+func recordingWorker() int {
+	ctx := context.Background()
+	var st *store.Store
+	var err error
+	if u := os.Getenv("TEND_QUEUE_CHILD_PG"); u != "" {
+		st, err = store.OpenPostgres(ctx, u)
+	} else {
+		st, err = store.OpenSQLite(ctx, os.Getenv("TEND_QUEUE_CHILD_DIR"))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	out, err := os.OpenFile(os.Getenv("TEND_QUEUE_RECORDER"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	q, err := New(ctx, st, RunnerFunc(func(ctx context.Context, run Run) (Result, error) {
+		start := time.Now().UnixNano()
+		time.Sleep(15 * time.Millisecond)
+		// One write per line: O_APPEND keeps lines of two processes apart.
+		_, _ = fmt.Fprintf(out, "%s %d %d %d\n", run.Key, start, time.Now().UnixNano(), os.Getpid())
+		return Result{}, nil
+	}), Options{Settle: NoSettle, PollInterval: 10 * time.Millisecond, ClientID: "recorder-" + strconv.Itoa(os.Getpid())})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := q.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	select {}
+}
+
+// (b) across real processes: two worker processes share the database while
+// events keep arriving; no key's runs ever overlap in time.
+func TestNoConcurrentRunsAcrossRealProcesses(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		dir := t.TempDir()
+		record := filepath.Join(dir, "runs.log")
+		env := []string{"TEND_QUEUE_RECORDER=" + record, "TEND_QUEUE_CHILD_DIR=" + dir}
+		var st *store.Store
+		if engine == "postgres" {
+			name := fmt.Sprintf("tend_b2_%d", time.Now().UnixNano())
+			env = append(env, "TEND_QUEUE_CHILD_PG="+testdb.URL(t, name))
+			st = testdb.Open(t, engine, name)
+		} else {
+			st = testdb.Open(t, engine, dir)
+		}
+		ctx := context.Background()
+		opts := fastOptions(t)
+		opts.InsertOnly = true
+		q, err := New(ctx, st, nil, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			child := exec.Command(os.Args[0], "-test.run=^$")
+			child.Env = append(os.Environ(), env...)
+			child.Stderr = os.Stderr
+			if err := child.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+		}
+		ks := []keys.Key{keyA, keyB, keys.MustParse("acme/web:pin:c")}
+		for i := 0; i < 80; i++ {
+			if _, err := q.Intake(ctx, Delivery{ID: fmt.Sprintf("rp-%d", i)}, ks); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		for _, k := range ks {
+			eventually(t, 30*time.Second, "drain "+k.String(), func() bool { return len(liveJobs(t, q, k.String())) == 0 })
+		}
+		data, err := os.ReadFile(record)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type span struct{ start, end int64 }
+		runs := map[string][]span{}
+		pids := map[int]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var k string
+			var sp span
+			var pid int
+			if _, err := fmt.Sscanf(line, "%s %d %d %d", &k, &sp.start, &sp.end, &pid); err != nil {
+				t.Fatalf("bad record line %q", line)
+			}
+			runs[k] = append(runs[k], sp)
+			pids[pid] = true
+		}
+		if len(pids) != 2 {
+			t.Errorf("runs came from %d processes, want both", len(pids))
+		}
+		for _, k := range ks {
+			spans := runs[k.String()]
+			if len(spans) < 2 {
+				t.Errorf("%s ran %d times", k, len(spans))
+			}
+			sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+			for i := 1; i < len(spans); i++ {
+				if spans[i].start < spans[i-1].end {
+					t.Errorf("%s: two runs overlapped (%d < %d)", k, spans[i].start, spans[i-1].end)
+				}
+			}
+		}
+	})
 }
 
 // childWorker runs a queue whose runner announces the run in a file and
