@@ -130,6 +130,23 @@ func (d Deps) enqueue(ctx context.Context, eventType, deliveryID, trigger string
 	return nil
 }
 
+// TriggerResyncAll is the trigger of a repository key enqueued because an
+// event could not be mapped to keys (its config could not be read): the
+// key's run resyncs every rule, so the event is not lost.
+const TriggerResyncAll = "resync-all"
+
+// unmapped answers an event whose repository config could not be read
+// (GitHub unavailable): rather than fail the delivery, which GitHub does not
+// redeliver by itself, it enqueues the repository for a full resync.
+func (d Deps) unmapped(ctx context.Context, eventType, deliveryID, owner, repo string, cause error) error {
+	zerolog.Ctx(ctx).Warn().Err(cause).Msg("config unavailable; resyncing the repository instead")
+	k, err := keys.ForRepo(owner, repo)
+	if err != nil {
+		return ignore(ctx, "invalid repository name")
+	}
+	return d.enqueue(ctx, eventType, deliveryID, TriggerResyncAll+":"+eventType, []keys.Key{k})
+}
+
 // loadConfig returns a repository's config from the cache.
 func (d Deps) loadConfig(ctx context.Context, installationID int64, owner, repo string) (*config.Loaded, error) {
 	l, err := d.Configs.Get(ctx, owner, repo, installationID, func() (*github.Client, error) {

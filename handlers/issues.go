@@ -44,7 +44,7 @@ func (h *Issues) Handle(ctx context.Context, eventType, deliveryID string, paylo
 	}
 	loaded, err := h.loadConfig(ctx, installationID, owner, name)
 	if err != nil {
-		return err
+		return h.unmapped(ctx, eventType, deliveryID, owner, name, err)
 	}
 	if !loaded.Managed() {
 		return ignore(ctx, "repository has no valid .github/tend.yaml")

@@ -57,7 +57,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 
 	loaded, err := h.loadConfig(ctx, installationID, owner, name)
 	if err != nil {
-		return err
+		return h.unmapped(ctx, eventType, deliveryID, owner, name, err)
 	}
 	paths, complete := payloadPaths(&ev)
 	if !complete && loaded.Managed() {

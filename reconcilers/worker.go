@@ -169,9 +169,10 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 			return queue.Result{}, fmt.Errorf("report config: %w", err)
 		}
 	}
-	// An installation (or a re-installation) resyncs everything even when
-	// the config is unchanged: tend may have missed events meanwhile.
-	if !changed && !strings.HasPrefix(trigger, "installation") {
+	// An installation (or a re-installation), or an event the webhook
+	// handler could not map to keys, resyncs everything even when the config
+	// is unchanged: tend may have missed events meanwhile.
+	if !changed && !strings.HasPrefix(trigger, "installation") && !strings.HasPrefix(trigger, "resync-all") {
 		return queue.Result{Outcome: "config-unchanged"}, nil
 	}
 	var ks []keys.Key

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
@@ -467,4 +468,34 @@ func TestRiverUIBehindPassword(t *testing.T) {
 	if strings.Contains(w.logs.String(), "s3cret-admin") {
 		t.Errorf("the admin password reached the logs")
 	}
+}
+
+// When the config cannot be read while a delivery comes in (GitHub failing),
+// the delivery is not lost: the repository is enqueued for a full resync,
+// which reaches every rule's paths once GitHub answers again.
+func TestUnmappedEventResyncsRepository(t *testing.T) {
+	w := startWorld(t, nil)
+	w.gh.Fail("GET", "/repos/{owner}/{repo}/contents/{path}", 1, 502, nil)
+	body := withInstallation(t, example(t, "push", "", func(m map[string]any) bool { return m["ref"] == "refs/heads/master" }), 1, func(m map[string]any) {
+		m["before"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+		m["created"] = false
+		m["commits"] = []any{map[string]any{"id": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "modified": []any{"README.md"}}}
+	})
+	wantKeys(t, "push while the config is unreadable", w.deliver(t, "push", body), "codertocat/hello-world")
+	// The agent has no credentials here, so each path run reports that in a
+	// failing check run: one per path proves the resync reached them all.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		n := 0
+		for _, c := range w.gh.CheckRuns("Codertocat/Hello-World") {
+			if c.Name == "tend / readme" && (c.ExternalID == "codertocat/hello-world:readme:README.md" || c.ExternalID == "codertocat/hello-world:readme:docs/guide.md") {
+				n++
+			}
+		}
+		if n == 2 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the resync did not reach the rule's paths: %+v", w.gh.CheckRuns("Codertocat/Hello-World"))
 }
