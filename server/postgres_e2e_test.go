@@ -1,0 +1,36 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tend-app/tend/internal/testdb"
+	"github.com/tend-app/tend/reconcilers/changes"
+)
+
+// The server on Postgres (DATABASE_URL): the same push ends in the same PR.
+func TestServerOnPostgres(t *testing.T) {
+	if len(testdb.Engines()) < 2 {
+		t.Skip("TEND_TEST_POSTGRES_URL not set")
+	}
+	reg := newRegistry(t)
+	digest := reg.push(t, "acme/app", "1.0", false)
+	w := newWorld(t, reg, worldOptions{repo: "acme/web", webhooks: true,
+		files: map[string]string{".github/tend.yaml": imagesConfig},
+		env:   map[string]string{"DATABASE_URL": testdb.URL(t, "")},
+	})
+	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
+	branch := changes.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	waitFor(t, 30*time.Second, "the PR", func() bool {
+		got, ok := w.gh.File("acme/web", branch, "deploy/app.yaml")
+		return ok && got == deployment(reg.ref("acme/app", "1.0")+"@"+digest)
+	})
+	if n := len(w.openPRs()); n != 1 {
+		t.Errorf("%d open PRs, want 1", n)
+	}
+	if !strings.Contains(w.logs.String(), `"database":"postgres"`) {
+		t.Errorf("tend did not run on Postgres")
+	}
+}
+
