@@ -33,4 +33,3 @@ func TestServerOnPostgres(t *testing.T) {
 		t.Errorf("tend did not run on Postgres")
 	}
 }
-
