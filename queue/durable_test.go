@@ -29,17 +29,19 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// childStore opens the database a child worker process shares with the test.
+func childStore(ctx context.Context) (*store.Store, error) {
+	if u := os.Getenv("TEND_QUEUE_CHILD_PG"); u != "" {
+		return store.OpenPostgres(ctx, u)
+	}
+	return store.OpenSQLite(ctx, os.Getenv("TEND_QUEUE_CHILD_DIR"))
+}
+
 // recordingWorker runs a queue whose runner appends "key start end" (Unix
 // nanoseconds) to a shared file for every run, until killed.
 func recordingWorker() int {
 	ctx := context.Background()
-	var st *store.Store
-	var err error
-	if u := os.Getenv("TEND_QUEUE_CHILD_PG"); u != "" {
-		st, err = store.OpenPostgres(ctx, u)
-	} else {
-		st, err = store.OpenSQLite(ctx, os.Getenv("TEND_QUEUE_CHILD_DIR"))
-	}
+	st, err := childStore(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -147,13 +149,7 @@ func TestNoConcurrentRunsAcrossRealProcesses(t *testing.T) {
 // then hangs until it is killed.
 func childWorker() int {
 	ctx := context.Background()
-	var st *store.Store
-	var err error
-	if u := os.Getenv("TEND_QUEUE_CHILD_PG"); u != "" {
-		st, err = store.OpenPostgres(ctx, u)
-	} else {
-		st, err = store.OpenSQLite(ctx, os.Getenv("TEND_QUEUE_CHILD_DIR"))
-	}
+	st, err := childStore(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

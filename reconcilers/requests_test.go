@@ -43,10 +43,7 @@ func newBench(t testing.TB, files map[string]string) *bench {
 	gh.AddInstallation(1, "acme")
 	gh.AddRepoWithFiles(1, "acme/web", "main", files)
 	st := testdb.Open(t, "sqlite", "")
-	var cfg githubapp.Config
-	cfg.V3APIURL = gh.URL()
-	cfg.App.IntegrationID = gh.AppID()
-	cfg.App.PrivateKey = string(gh.AppKeyPEM())
+	cfg := gh.AppConfig()
 	cache := httpcache.NewMemoryCache()
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg, githubapp.WithClientCaching(true, func() httpcache.Cache { return cache }))
 	if err != nil {

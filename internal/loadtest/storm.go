@@ -80,10 +80,7 @@ func runStorm(cfg stormConfig) (*stormResult, error) {
 	}
 	defer st.Close()
 
-	var ghc githubapp.Config
-	ghc.V3APIURL = gh.URL()
-	ghc.App.IntegrationID = gh.AppID()
-	ghc.App.PrivateKey = string(gh.AppKeyPEM())
+	ghc := gh.AppConfig()
 	ghc.App.WebhookSecret = secret
 	clients, err := githubapp.NewDefaultCachingClientCreator(ghc)
 	if err != nil {

@@ -74,10 +74,7 @@ func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn
 		t.Fatal(err)
 	}
 	st := testdb.Open(t, "sqlite", "")
-	var cfg githubapp.Config
-	cfg.V3APIURL = gh.URL()
-	cfg.App.IntegrationID = gh.AppID()
-	cfg.App.PrivateKey = string(gh.AppKeyPEM())
+	cfg := gh.AppConfig()
 	cache := httpcache.NewMemoryCache()
 	clients, err := githubapp.NewDefaultCachingClientCreator(cfg, githubapp.WithClientCaching(true, func() httpcache.Cache { return cache }))
 	if err != nil {

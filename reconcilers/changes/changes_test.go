@@ -92,10 +92,7 @@ func TestPostCheckLimits(t *testing.T) {
 	gh := fakegithub.New(t)
 	gh.AddInstallation(1, "acme")
 	gh.AddRepoWithFiles(1, "acme/web", "main", map[string]string{"a.txt": strings.Repeat("line\n", 200)})
-	var cfg githubapp.Config
-	cfg.V3APIURL = gh.URL()
-	cfg.App.IntegrationID = gh.AppID()
-	cfg.App.PrivateKey = string(gh.AppKeyPEM())
+	cfg := gh.AppConfig()
 	cc, err := githubapp.NewDefaultCachingClientCreator(cfg)
 	if err != nil {
 		t.Fatal(err)

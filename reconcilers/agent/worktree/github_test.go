@@ -15,10 +15,7 @@ import (
 
 func fakeClient(t *testing.T, gh *fakegithub.Server) *github.Client {
 	t.Helper()
-	var cfg githubapp.Config
-	cfg.V3APIURL = gh.URL()
-	cfg.App.IntegrationID = gh.AppID()
-	cfg.App.PrivateKey = string(gh.AppKeyPEM())
+	cfg := gh.AppConfig()
 	cc, err := githubapp.NewDefaultCachingClientCreator(cfg)
 	if err != nil {
 		t.Fatal(err)
