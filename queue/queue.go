@@ -110,6 +110,9 @@ func (o *Options) defaults() {
 	}
 }
 
+// deadLetterRetention keeps cancelled and discarded jobs for good.
+const deadLetterRetention = 100 * 365 * 24 * time.Hour
+
 // NoSettle is the Settle value that disables the quiet period (0 means default).
 const NoSettle = -1
 
@@ -188,8 +191,11 @@ func New(ctx context.Context, st *store.Store, runner Runner, opts Options) (*Qu
 		JobTimeout:                  opts.JobTimeout,
 		RescueStuckJobsAfter:        opts.RescueAfter,
 		RetryPolicy:                 &backoff{base: opts.RetryBase, max: opts.RetryMax},
-		CancelledJobRetentionPeriod: -1, // dead letters are kept forever
-		DiscardedJobRetentionPeriod: -1,
+		// Dead letters are kept "forever": a century. River's -1 (never
+		// delete) is ignored by riversqlite v0.47.0, whose JobDeleteBefore
+		// drops the do-delete flags and so deletes every dead letter at once.
+		CancelledJobRetentionPeriod: deadLetterRetention,
+		DiscardedJobRetentionPeriod: deadLetterRetention,
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 		FetchPollInterval:           opts.PollInterval,
 		FetchCooldown:               min(opts.PollInterval, 100*time.Millisecond),

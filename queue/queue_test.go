@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
@@ -629,6 +630,48 @@ func TestEventBringsRequeueForward(t *testing.T) {
 		eventually(t, 10*time.Second, "the event to run the key now, not in an hour", func() bool { return rec.count(keyA.String()) == 2 })
 		if s, _ := q.KeyState(ctx, keyA.String()); s.LastTrigger != "push:a..b" {
 			t.Errorf("trigger = %q", s.LastTrigger)
+		}
+	})
+}
+
+// Dead letters survive River's job cleaner, which runs when a client
+// becomes leader (riversqlite ignores River's "never delete" setting, so
+// the queue keeps them with a retention of a century instead).
+func TestDeadLettersSurviveTheCleaner(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		st := testdb.Open(t, engine, "")
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+			return Result{}, Permanent(errors.New("broken"))
+		})
+		q := startQueue(t, st, rec, fastOptions(t))
+		ctx := context.Background()
+		if _, err := q.Enqueue(ctx, keyA); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the dead letter", func() bool { d, _ := q.DeadLetters(ctx); return len(d) == 1 })
+		periodic := func(q *Queue) int64 {
+			res, _ := q.b.jobList(ctx, river.NewJobListParams().Kinds("tend.periodic").States(rivertype.JobStates()...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1))
+			if res == nil || len(res.Jobs) == 0 {
+				return 0
+			}
+			return res.Jobs[0].ID
+		}
+		before := periodic(q)
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := q.Stop(stopCtx); err != nil {
+			t.Fatal(err)
+		}
+		// A new client: it is elected leader and its cleaner runs at once.
+		o := fastOptions(t)
+		o.ClientID = "after-restart"
+		q2 := startQueue(t, st, newRecorder(nil), o)
+		// Periodic jobs are inserted by the leader: once the new client has
+		// inserted one, it leads, and its cleaner has started too.
+		eventually(t, 30*time.Second, "the new client to lead", func() bool { return periodic(q2) > before })
+		time.Sleep(2 * time.Second)
+		if d, err := q2.DeadLetters(ctx); err != nil || len(d) != 1 {
+			t.Fatalf("dead letters after the cleaner ran: %d %v", len(d), err)
 		}
 	})
 }
