@@ -185,12 +185,12 @@ func New(ctx context.Context, st *store.Store, runner Runner, opts Options) (*Qu
 		return nil, err
 	}
 	cfg := &river.Config{
-		ID:                          opts.ClientID,
-		Logger:                      slog.New(zerolog.NewSlogHandler(opts.Logger.With().Str("component", "river").Logger().Level(maxLevel(opts.Logger.GetLevel(), zerolog.WarnLevel)))),
-		MaxAttempts:                 opts.MaxAttempts,
-		JobTimeout:                  opts.JobTimeout,
-		RescueStuckJobsAfter:        opts.RescueAfter,
-		RetryPolicy:                 &backoff{base: opts.RetryBase, max: opts.RetryMax},
+		ID:                   opts.ClientID,
+		Logger:               slog.New(zerolog.NewSlogHandler(opts.Logger.With().Str("component", "river").Logger().Level(maxLevel(opts.Logger.GetLevel(), zerolog.WarnLevel)))),
+		MaxAttempts:          opts.MaxAttempts,
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: opts.RescueAfter,
+		RetryPolicy:          &backoff{base: opts.RetryBase, max: opts.RetryMax},
 		// Dead letters are kept "forever": a century. River's -1 (never
 		// delete) is ignored by riversqlite v0.47.0, whose JobDeleteBefore
 		// drops the do-delete flags and so deletes every dead letter at once.
