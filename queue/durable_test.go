@@ -69,28 +69,38 @@ func recordingWorker() int {
 	select {}
 }
 
+// sharedWithChildren opens a database that child worker processes (this
+// test binary in a child mode, chosen by mode, "NAME=value") will share,
+// and an insert-only queue on it for the test. It returns the queue and the
+// environment to give the children.
+func sharedWithChildren(t *testing.T, engine, dir, mode string) (*Queue, []string) {
+	t.Helper()
+	env := []string{mode, "TEND_QUEUE_CHILD_DIR=" + dir}
+	var st *store.Store
+	if engine == "postgres" {
+		name := fmt.Sprintf("tend_child_%d", time.Now().UnixNano())
+		env = append(env, "TEND_QUEUE_CHILD_PG="+testdb.URL(t, name))
+		st = testdb.Open(t, engine, name)
+	} else {
+		st = testdb.Open(t, engine, dir)
+	}
+	opts := fastOptions(t)
+	opts.InsertOnly = true
+	q, err := New(context.Background(), st, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q, env
+}
+
 // (b) across real processes: two worker processes share the database while
 // events keep arriving; no key's runs ever overlap in time.
 func TestNoConcurrentRunsAcrossRealProcesses(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		record := filepath.Join(dir, "runs.log")
-		env := []string{"TEND_QUEUE_RECORDER=" + record, "TEND_QUEUE_CHILD_DIR=" + dir}
-		var st *store.Store
-		if engine == "postgres" {
-			name := fmt.Sprintf("tend_b2_%d", time.Now().UnixNano())
-			env = append(env, "TEND_QUEUE_CHILD_PG="+testdb.URL(t, name))
-			st = testdb.Open(t, engine, name)
-		} else {
-			st = testdb.Open(t, engine, dir)
-		}
+		q, env := sharedWithChildren(t, engine, dir, "TEND_QUEUE_RECORDER="+record)
 		ctx := context.Background()
-		opts := fastOptions(t)
-		opts.InsertOnly = true
-		q, err := New(ctx, st, nil, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
 		for i := 0; i < 2; i++ {
 			child := exec.Command(os.Args[0], "-test.run=^$")
 			child.Env = append(os.Environ(), env...)
@@ -179,22 +189,9 @@ func TestKillNineMidRun(t *testing.T) {
 	}
 	forEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
-		env := []string{"TEND_QUEUE_CHILD=" + filepath.Join(dir, "started"), "TEND_QUEUE_CHILD_DIR=" + dir}
-		var st *store.Store
-		if engine == "postgres" {
-			name := fmt.Sprintf("tend_f_%d", time.Now().UnixNano())
-			env = append(env, "TEND_QUEUE_CHILD_PG="+testdb.URL(t, name))
-			st = testdb.Open(t, engine, name)
-		} else {
-			st = testdb.Open(t, engine, dir)
-		}
+		q, env := sharedWithChildren(t, engine, dir, "TEND_QUEUE_CHILD="+filepath.Join(dir, "started"))
+		st := q.st
 		ctx := context.Background()
-		opts := fastOptions(t)
-		opts.InsertOnly = true
-		q, err := New(ctx, st, nil, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if _, err := q.Enqueue(ctx, keyA); err != nil {
 			t.Fatal(err)
 		}
