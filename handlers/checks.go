@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // CheckRun maps "Re-run" and action buttons on tend's own check runs to the

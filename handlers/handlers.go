@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,11 +15,10 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/queue"
-	"github.com/tend-app/tend/reconcilers/changes"
-	"github.com/tend-app/tend/store"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/internal/store"
 )
 
 // Intaker durably enqueues a delivery's keys (the queue implements it).
@@ -40,7 +41,7 @@ type Deps struct {
 	Configs  *config.Cache
 	Index    Index
 	Queue    Intaker
-	Identity *changes.Identity
+	Identity *botpr.Identity
 	// configUsers caches Index.ReposUsingConfig, asked on every push.
 	configUsers *usersCache
 }
@@ -184,7 +185,7 @@ func ruleKeys(owner, repo string, cfg *config.Config, want func(config.Rule) boo
 }
 
 // isBotBranch reports whether a PR's head looks like one of tend's.
-func isBotBranch(ref string) bool { return strings.HasPrefix(ref, changes.BranchPrefix) }
+func isBotBranch(ref string) bool { return strings.HasPrefix(ref, botpr.BranchPrefix) }
 
 // botPRKey returns the key of a PR that tend's bot opened, from the state
 // block in its body. PRs by anyone else have no key, whatever their body says.
@@ -196,7 +197,7 @@ func (d Deps) botPRKey(repoFullName string, author user, headRef, body string) (
 	if headRef != "" && !isBotBranch(headRef) {
 		return keys.Key{}, false
 	}
-	k, ok := changes.StateKey(body)
+	k, ok := botpr.StateKey(body)
 	if !ok || !strings.EqualFold(k.FullName(), repoFullName) {
 		return keys.Key{}, false
 	}

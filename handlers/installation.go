@@ -3,7 +3,7 @@ package handlers
 import (
 	"context"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Installation resyncs repositories tend gains access to, and forgets those

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Issues maps issues carrying a rule's label to that rule's issue key: the

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 const testConfig = `version: 1

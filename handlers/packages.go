@@ -1,11 +1,12 @@
 package handlers
 
 import (
+	"github.com/tend-app/tend/internal/imagename"
+
 	"context"
 	"strings"
 
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/reconcilers/images"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Packages maps a container image published to a registry (GitHub's
@@ -95,7 +96,7 @@ func packageImage(p *packageInfo) string {
 				ref = ref[:colon]
 			}
 		}
-		if c := images.CanonicalImage(ref); c != "" {
+		if c := imagename.Canonical(ref); c != "" {
 			return c
 		}
 	}
@@ -106,5 +107,5 @@ func packageImage(p *packageInfo) string {
 	if owner == "" || p.Name == "" {
 		return ""
 	}
-	return images.CanonicalImage("ghcr.io/" + owner + "/" + p.Name)
+	return imagename.Canonical("ghcr.io/" + owner + "/" + p.Name)
 }

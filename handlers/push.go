@@ -8,8 +8,8 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Push maps pushes to the default branch to the keys of the paths they

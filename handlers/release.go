@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Release maps a published release to the rules, in any installed

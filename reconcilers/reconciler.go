@@ -7,8 +7,8 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Reconciler makes the files of one key match their desired state.

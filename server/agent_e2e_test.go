@@ -1,11 +1,12 @@
 package main
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"strings"
 	"testing"
 
 	"github.com/tend-app/tend/internal/fakegemini"
-	"github.com/tend-app/tend/reconcilers/changes"
 )
 
 // The agent in the real process, reached through GOOGLE_GEMINI_BASE_URL: a
@@ -25,7 +26,7 @@ func TestAgentEndToEnd(t *testing.T) {
 	})
 	w.gh.Commit("acme/web", "main", map[string]string{"docs/a.md": "# A\n\nText.\n"}, nil, "alice", "Add a doc")
 	w.settle(t)
-	branch := changes.BranchName(mustKey(t, "acme/web:docs:docs/a.md"))
+	branch := botpr.BranchName(mustKey(t, "acme/web:docs:docs/a.md"))
 	pr := w.prFor(t, branch)
 	if got, _ := w.gh.File("acme/web", branch, "docs/a.md"); got != "# A\n\nText.\n\nReviewed.\n" {
 		t.Errorf("PR content %q", got)

@@ -11,9 +11,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/queue"
 )
 
 // validate checks config files and prints every problem with its position.

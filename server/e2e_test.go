@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,7 +19,6 @@ import (
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
 	"github.com/tend-app/tend/internal/fixtures"
-	"github.com/tend-app/tend/reconcilers/changes"
 )
 
 // syncBuffer collects a child process's output for failure reports.
@@ -243,7 +244,7 @@ func TestExamplesProduceExpectedKeys(t *testing.T) {
 
 	// on a tend PR, the key comes from the state block of a body written by the bot.
 	prKey := repo + ":readme:README.md"
-	state := changes.FormatState(changes.State{Key: prKey, Hash: "h"})
+	state := botpr.FormatState(botpr.State{Key: prKey, Hash: "h"})
 	botPR := func(m map[string]any) {
 		is := m["issue"].(map[string]any)
 		is["pull_request"] = map[string]any{"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/2"}

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/tend-app/tend/internal/e2e"
-	"github.com/tend-app/tend/reconcilers/changes"
 )
 
 const imagesConfig = `version: 1
@@ -63,8 +64,8 @@ func TestImagesLifecycle(t *testing.T) {
 	if len(prs) != 2 {
 		t.Fatalf("%d open PRs, want one per key (2): %+v", len(prs), prs)
 	}
-	appBranch := changes.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
-	dockerBranch := changes.BranchName(mustKey(t, "acme/web:pin-images:Dockerfile"))
+	appBranch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	dockerBranch := botpr.BranchName(mustKey(t, "acme/web:pin-images:Dockerfile"))
 	appPR, dockerPR := w.prFor(t, appBranch), w.prFor(t, dockerBranch)
 
 	// Exactly the reference text changed, every other byte kept.
@@ -84,7 +85,7 @@ func TestImagesLifecycle(t *testing.T) {
 		if p.User != w.gh.BotLogin() || !strings.Contains(strings.Join(p.Labels, ","), "tend") {
 			t.Errorf("PR #%d by %s with labels %v", p.Number, p.User, p.Labels)
 		}
-		if st, ok := changes.ParseState(p.Body); !ok || st.Key != pr.key || st.Head != p.HeadSHA {
+		if st, ok := botpr.ParseState(p.Body); !ok || st.Key != pr.key || st.Head != p.HeadSHA {
 			t.Errorf("PR #%d state block = %+v", p.Number, st)
 		}
 		commits := w.gh.CommitsOn("acme/web", p.HeadRef)

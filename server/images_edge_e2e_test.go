@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"fmt"
 	"strings"
@@ -9,7 +11,6 @@ import (
 
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
-	"github.com/tend-app/tend/reconcilers/changes"
 )
 
 // Commits a person pushes to a bot branch are never overwritten: tend
@@ -23,7 +24,7 @@ func TestHumanCommitOnBotBranch(t *testing.T) {
 	}})
 	w.enqueue(t, "acme/web:pin-images")
 	w.settle(t)
-	branch := changes.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
 	pr := w.prFor(t, branch)
 
 	human := w.gh.Commit("acme/web", branch, map[string]string{"deploy/app.yaml": deployment(appRef) + "# tweaked by hand\n"}, nil, "bob", "Tweak")
@@ -195,7 +196,7 @@ func TestDeletedFileAndPackageEvents(t *testing.T) {
 	if len(open) != 1 || !strings.HasSuffix(open[0].HeadRef, "deploy/app.yaml") {
 		t.Fatalf("open PRs after deleting other.yaml = %+v", open)
 	}
-	closed := w.prFor(t, changes.BranchName(mustKey(t, "acme/web:pin-images:deploy/other.yaml")))
+	closed := w.prFor(t, botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/other.yaml")))
 	if closed.State != "closed" || closed.Merged {
 		t.Errorf("the PR of the deleted file is %s (merged %v)", closed.State, closed.Merged)
 	}

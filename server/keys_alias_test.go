@@ -1,6 +1,6 @@
 package main
 
-import "github.com/tend-app/tend/keys"
+import "github.com/tend-app/tend/internal/keys"
 
 type keysKey = keys.Key
 

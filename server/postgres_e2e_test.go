@@ -1,12 +1,13 @@
 package main
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tend-app/tend/internal/testdb"
-	"github.com/tend-app/tend/reconcilers/changes"
 )
 
 // The server on Postgres (DATABASE_URL): the same push ends in the same PR.
@@ -21,7 +22,7 @@ func TestServerOnPostgres(t *testing.T) {
 		env:   map[string]string{"DATABASE_URL": testdb.URL(t, "")},
 	})
 	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
-	branch := changes.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
 	waitFor(t, 30*time.Second, "the PR", func() bool {
 		got, ok := w.gh.File("acme/web", branch, "deploy/app.yaml")
 		return ok && got == deployment(reg.ref("acme/app", "1.0")+"@"+digest)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"errors"
 	"fmt"
@@ -17,14 +19,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
 	"github.com/tend-app/tend/handlers"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/internal/worker"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent"
 	"github.com/tend-app/tend/reconcilers/changes"
 	"github.com/tend-app/tend/reconcilers/images"
-	"github.com/tend-app/tend/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -60,7 +63,7 @@ type app struct {
 	st       *store.Store
 	q        *queue.Queue
 	reg      *prometheus.Registry
-	identity *changes.Identity
+	identity *botpr.Identity
 	clients  githubapp.ClientCreator
 	ui       http.Handler
 	hooks    http.Handler
@@ -151,7 +154,7 @@ func (a *app) wire(ctx context.Context) error {
 		return fmt.Errorf("github clients: %w", err)
 	}
 	a.clients = clients
-	a.identity = changes.NewIdentity(s.GitHub.App.IntegrationID, "")
+	a.identity = botpr.NewIdentity(s.GitHub.App.IntegrationID, "")
 	go a.learnIdentity(ctx)
 
 	appClient, err := clients.NewAppClient()
@@ -167,11 +170,11 @@ func (a *app) wire(ctx context.Context) error {
 		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")
 	}
 	agentRec := &agent.Reconciler{
-		Changes: manager, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: a.st,
+		Changes: manager, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
 		Budgets:     agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall},
 		DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
 	}
-	worker := &reconcilers.Worker{
+	keyWorker := &worker.Worker{
 		Clients:       clients,
 		Installations: installs,
 		Configs:       configs,
@@ -184,10 +187,10 @@ func (a *app) wire(ctx context.Context) error {
 		Forget:         a.st,
 		Meta:           a.st,
 	}
-	discover := &reconcilers.Discoverer{Clients: clients, Known: a.st}
+	discover := &worker.Discoverer{Clients: clients, Known: a.st}
 	opts := queueOptions(s, log, a.reg)
 	opts.Periodic = []queue.Periodic{{Name: "discover", Interval: 6 * time.Hour, Run: discover.Discover}}
-	q, err := queue.New(ctx, a.st, worker, opts)
+	q, err := queue.New(ctx, a.st, keyWorker, opts)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/queue"
 )
 
 // settings is everything read from the environment. The GitHub variables

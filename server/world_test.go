@@ -21,8 +21,8 @@ import (
 
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
-	"github.com/tend-app/tend/queue"
-	"github.com/tend-app/tend/store"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/internal/store"
 )
 
 // worldOptions describe a fake GitHub with one installed repository, a

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"errors"
 	"flag"
@@ -16,14 +18,14 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
 	"github.com/tend-app/tend/handlers"
+	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/internal/worker"
 	"github.com/tend-app/tend/reconcilers"
-	"github.com/tend-app/tend/reconcilers/changes"
-	"github.com/tend-app/tend/store"
 )
 
 // stormConfig shapes a storm.
@@ -107,7 +109,7 @@ func runStorm(cfg stormConfig) (*stormResult, error) {
 		mu.Unlock()
 		return reconcilers.Result{Outcome: "slept"}, nil
 	})
-	worker := &reconcilers.Worker{
+	worker := &worker.Worker{
 		Clients:       clients,
 		Installations: githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), time.Hour, time.Hour),
 		Configs:       configs,
@@ -128,7 +130,7 @@ func runStorm(cfg stormConfig) (*stormResult, error) {
 		_ = q.Stop(sctx)
 	}()
 	dispatcher := githubapp.NewEventDispatcher(handlers.All(handlers.Deps{
-		Clients: clients, Configs: configs, Index: st, Queue: q, Identity: changes.NewIdentity(gh.AppID(), "tend"),
+		Clients: clients, Configs: configs, Index: st, Queue: q, Identity: botpr.NewIdentity(gh.AppID(), "tend"),
 	}), secret)
 	srv := httptest.NewServer(http.MaxBytesHandler(dispatcher, 25<<20))
 	defer srv.Close()

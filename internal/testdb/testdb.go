@@ -16,7 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tend-app/tend/store"
+	"github.com/tend-app/tend/internal/store"
 )
 
 // Engines lists the engines available to this test run.

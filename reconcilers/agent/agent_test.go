@@ -1,6 +1,8 @@
 package agent_test
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,16 +15,17 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/fakegemini"
 	"github.com/tend-app/tend/internal/fakegithub"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/testdb"
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/worker"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent"
 	"github.com/tend-app/tend/reconcilers/changes"
-	"github.com/tend-app/tend/store"
 )
 
 const docsConfig = `version: 1
@@ -53,7 +56,7 @@ type harness struct {
 	gem    *fakegemini.Server
 	st     *store.Store
 	rec    *agent.Reconciler
-	worker *reconcilers.Worker
+	worker *worker.Worker
 }
 
 func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn) *harness {
@@ -84,9 +87,9 @@ func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &changes.Manager{Identity: changes.NewIdentity(gh.AppID(), "tend"), Counter: st}
-	rec := &agent.Reconciler{Changes: m, Model: model, ModelName: "gemini-test", Usage: st, Metrics: agent.NewMetrics(nil)}
-	w := &reconcilers.Worker{
+	m := &changes.Manager{Identity: botpr.NewIdentity(gh.AppID(), "tend"), Counter: st}
+	rec := &agent.Reconciler{Changes: m, Model: model, ModelName: "gemini-test", Usage: storeUsage{st}, Metrics: agent.NewMetrics(nil)}
+	w := &worker.Worker{
 		Clients:       clients,
 		Installations: githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(app), time.Hour, time.Hour),
 		Configs:       config.NewCache(config.NewLoader(), st),
@@ -96,7 +99,7 @@ func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn
 	return &harness{gh: gh, gem: gem, st: st, rec: rec, worker: w}
 }
 
-func (h *harness) run(t *testing.T, key, trigger string) queue.Result {
+func (h *harness) run(t *testing.T, key, trigger string) reconcilers.Result {
 	t.Helper()
 	res, err := h.runErr(key, trigger)
 	if err != nil {
@@ -105,7 +108,7 @@ func (h *harness) run(t *testing.T, key, trigger string) queue.Result {
 	return res
 }
 
-func (h *harness) runErr(key, trigger string) (queue.Result, error) {
+func (h *harness) runErr(key, trigger string) (reconcilers.Result, error) {
 	log := zerolog.Nop()
 	return h.worker.Run(context.Background(), queue.Run{Key: keys.MustParse(key), Attempt: 1, Trigger: trigger, Log: &log})
 }
@@ -174,7 +177,7 @@ func TestHappyPath(t *testing.T) {
 	if res.Outcome != "pr-opened" {
 		t.Fatalf("outcome %s", res.Outcome)
 	}
-	branch := changes.BranchName(keys.MustParse("acme/web:docs:docs/a.md"))
+	branch := botpr.BranchName(keys.MustParse("acme/web:docs:docs/a.md"))
 	pr := h.pr(t, branch)
 	if got, _ := h.gh.File("acme/web", branch, "docs/a.md"); got != "# A\n\nSome text.\n\nReviewed.\n" {
 		t.Errorf("PR content %q", got)
@@ -241,7 +244,7 @@ func TestConfinement(t *testing.T) {
 	if res := h.run(t, "acme/web:docs:docs/a.md", "resync"); res.Outcome != "pr-opened" {
 		t.Fatalf("outcome %s", res.Outcome)
 	}
-	branch := changes.BranchName(keys.MustParse("acme/web:docs:docs/a.md"))
+	branch := botpr.BranchName(keys.MustParse("acme/web:docs:docs/a.md"))
 	files := h.gh.Files("acme/web", branch)
 	base := h.gh.Files("acme/web", "main")
 	for p, c := range files {
@@ -283,7 +286,7 @@ func TestGateRejectsThenAccepts(t *testing.T) {
 	if res := h.run(t, "acme/web:cfg:config/svc.yaml", "resync"); res.Outcome != "pr-opened" {
 		t.Fatalf("outcome %s", res.Outcome)
 	}
-	branch := changes.BranchName(keys.MustParse("acme/web:cfg:config/svc.yaml"))
+	branch := botpr.BranchName(keys.MustParse("acme/web:cfg:config/svc.yaml"))
 	if got, _ := h.gh.File("acme/web", branch, "config/svc.yaml"); got != "name: web\nreplicas: 2\n" {
 		t.Errorf("PR content %q", got)
 	}
@@ -371,7 +374,7 @@ func TestModelDownRequeues(t *testing.T) {
 		fakegemini.Error(503, nil, "down"), fakegemini.Error(503, nil, "down"))
 	h.rec.Budgets.ModelAttempts = 2
 	_, err := h.runErr("acme/web:docs:docs/a.md", "resync")
-	if d, ok := queue.RetryAfterDelay(err); !ok || d <= 0 {
+	if d, ok := reconcilers.RetryAfterDelay(err); !ok || d <= 0 {
 		t.Fatalf("err = %v; want a RetryAfter", err)
 	}
 }
@@ -463,7 +466,7 @@ func TestIssueRequest(t *testing.T) {
 	if res := h.run(t, key, "issues:labeled"); res.Outcome != "pr-opened" {
 		t.Fatalf("outcome %s", res.Outcome)
 	}
-	branch := changes.BranchName(keys.MustParse(key))
+	branch := botpr.BranchName(keys.MustParse(key))
 	pr := h.pr(t, branch)
 	if !strings.Contains(pr.Body, fmt.Sprintf("Fixes #%d", n)) {
 		t.Errorf("PR body lacks Fixes #%d", n)
@@ -510,7 +513,7 @@ func TestNoChangeResolvesOpenPR(t *testing.T) {
 	if res := h.run(t, key, "push:a..b"); res.Outcome != "resolved" {
 		t.Fatalf("outcome %s", res.Outcome)
 	}
-	if pr := h.pr(t, changes.BranchName(keys.MustParse(key))); pr.State != "closed" || pr.Merged {
+	if pr := h.pr(t, botpr.BranchName(keys.MustParse(key))); pr.State != "closed" || pr.Merged {
 		t.Errorf("PR %s merged=%v", pr.State, pr.Merged)
 	}
 }
@@ -526,4 +529,16 @@ func TestNoCredentials(t *testing.T) {
 	if len(runs) != 1 || runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Output.Summary, "GEMINI_API_KEY") {
 		t.Errorf("check runs %+v", runs)
 	}
+}
+
+// storeUsage adapts the store to agent.Usage as the server does.
+type storeUsage struct{ *store.Store }
+
+func (u storeUsage) GetAgentMemo(ctx context.Context, key string) (agent.Memo, error) {
+	m, err := u.Store.GetAgentMemo(ctx, key)
+	return agent.Memo(m), err
+}
+
+func (u storeUsage) SetAgentMemo(ctx context.Context, key string, m agent.Memo) error {
+	return u.Store.SetAgentMemo(ctx, key, store.AgentMemo(m))
 }

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,21 +15,29 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent/worktree"
 	"github.com/tend-app/tend/reconcilers/changes"
 	"github.com/tend-app/tend/reconcilers/images"
-	"github.com/tend-app/tend/store"
 )
 
-// Usage is what the agent persists (the store implements it).
+// Usage is what the agent persists: tokens spent per key and day, and the
+// memo of each key's last run. The server adapts the store to it, so that
+// the agent imports no database.
 type Usage interface {
 	AddTokens(ctx context.Context, key, day string, n int64) (int64, error)
 	TokensOn(ctx context.Context, key, day string) (int64, error)
-	GetAgentMemo(ctx context.Context, key string) (store.AgentMemo, error)
-	SetAgentMemo(ctx context.Context, key string, m store.AgentMemo) error
+	GetAgentMemo(ctx context.Context, key string) (Memo, error)
+	SetAgentMemo(ctx context.Context, key string, m Memo) error
+}
+
+// Memo is what the agent remembers of its last run of a key: the hash of
+// the run's inputs, its outcome and the PR head it left. A run whose inputs
+// and head match the memo is skipped without calling the model.
+type Memo struct {
+	Inputs, Outcome, Head string
+	At                    time.Time
 }
 
 // Reconciler is the agent reconciler.
@@ -63,7 +73,7 @@ type run struct {
 	k        keys.Key
 	base     changes.Base
 	pr       *github.PullRequest // open PR of the key, if any
-	st       changes.State
+	st       botpr.State
 	issue    *github.Issue
 	release  *github.RepositoryRelease
 	relRepo  string
@@ -75,7 +85,7 @@ type run struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (reconcilers.Result, error) {
 	k := req.Key
 	if k.Kind() != keys.KindPath && k.Kind() != keys.KindIssue {
-		return reconcilers.Result{}, queue.Permanent(fmt.Errorf("the agent reconciler works on files and issues; %s is a %s key", k, k.Kind()))
+		return reconcilers.Result{}, reconcilers.Permanent(fmt.Errorf("the agent reconciler works on files and issues; %s is a %s key", k, k.Kind()))
 	}
 	client := req.Client
 	base, err := changes.ReadBase(ctx, client, k.Owner, k.Repo, req.DefaultBranch)
@@ -263,7 +273,7 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 		r.Metrics.record("model-error", rec)
 		r.finishCheck(ctx, rn, "neutral", "The model is unavailable", "tend could not reach the model ("+bounded(err.Error(), 300)+"). It tries again later.", rec)
 		if errors.As(err, &rq) {
-			return reconcilers.Result{}, queue.RetryAfter(err, rq.after)
+			return reconcilers.Result{}, reconcilers.RetryAfter(err, rq.after)
 		}
 		return reconcilers.Result{}, err
 	}
@@ -346,7 +356,7 @@ func (r *Reconciler) change(rn *run) *changes.Change {
 }
 
 func (r *Reconciler) remember(ctx context.Context, rn *run, outcome, head string) error {
-	return r.Usage.SetAgentMemo(ctx, rn.k.String(), store.AgentMemo{Inputs: rn.inputs, Outcome: outcome, Head: head})
+	return r.Usage.SetAgentMemo(ctx, rn.k.String(), Memo{Inputs: rn.inputs, Outcome: outcome, Head: head})
 }
 
 // finishCheck completes the in-progress check run, if one was started.

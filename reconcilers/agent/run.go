@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/prompts"
 	"github.com/tend-app/tend/reconcilers/agent/worktree"
 	"github.com/tend-app/tend/reconcilers/changes"

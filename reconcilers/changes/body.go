@@ -1,6 +1,8 @@
 package changes
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"embed"
 	"strings"
 	"text/template"
@@ -16,16 +18,16 @@ const maxBodyChars = 65536
 
 // renderBody renders a PR body with the state block at its end. The summary
 // is cut, never the state block, if the body would exceed GitHub's limit.
-func renderBody(c *Change, st State) string {
+func renderBody(c *Change, st botpr.State) string {
 	data := struct {
 		Summary, Rule, Trigger, Key, State string
 		Fixes                              int
-	}{strings.TrimSpace(c.Summary), c.Rule, c.Trigger, c.Key.String(), FormatState(st), c.Fixes}
+	}{strings.TrimSpace(c.Summary), c.Rule, c.Trigger, c.Key.String(), botpr.FormatState(st), c.Fixes}
 	var b strings.Builder
 	if err := bodyTemplate.Execute(&b, data); err != nil {
 		// The template is fixed and its data are strings: this cannot
 		// happen, but a PR without a body is better than none.
-		return FormatState(st)
+		return botpr.FormatState(st)
 	}
 	out := b.String()
 	if n := len([]rune(out)); n > maxBodyChars {

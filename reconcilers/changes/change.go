@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Change is what a reconciler wants for one key: the desired content of

@@ -1,6 +1,8 @@
 package changes
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"fmt"
 	"strings"
@@ -10,55 +12,8 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 
 	"github.com/tend-app/tend/internal/fakegithub"
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
-
-func TestBranchName(t *testing.T) {
-	for key, want := range map[string]string{
-		"acme/web:pin:deploy/app.yaml": "tend/pin/deploy/app.yaml",
-		"acme/web:docs#42":             "tend/docs/issue-42",
-		"acme/web:pin:Dockerfile":      "tend/pin/Dockerfile",
-	} {
-		if got := BranchName(keys.MustParse(key)); got != want {
-			t.Errorf("BranchName(%s) = %s, want %s", key, got, want)
-		}
-	}
-	// Names Git refuses are cleaned, and cleaning never makes two keys share
-	// a branch.
-	seen := map[string]string{}
-	for _, p := range []string{"a b.yaml", "a-b.yaml", "x/.hidden", "y.lock", "z..w", "q:r", "ä?*[x]", strings.Repeat("d/", 150) + "f"} {
-		k := keys.MustParse("acme/web:r:" + p)
-		b := BranchName(k)
-		if other, dup := seen[b]; dup {
-			t.Errorf("%q and %q share branch %s", p, other, b)
-		}
-		seen[b] = p
-		if len(b) > maxBranchLen || strings.ContainsAny(b, " ~^:?*[\\") || strings.Contains(b, "..") || strings.Contains(b, "/.") || strings.HasSuffix(b, ".lock") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".") {
-			t.Errorf("BranchName(%q) = %q is not a valid ref name", p, b)
-		}
-	}
-}
-
-func FuzzBranchName(f *testing.F) {
-	f.Add("deploy/app.yaml")
-	f.Add("a b/..x/y.lock")
-	f.Fuzz(func(t *testing.T, path string) {
-		k, err := keys.ForPath("acme", "web", "r", path)
-		if err != nil {
-			return
-		}
-		b := BranchName(k)
-		if len(b) > maxBranchLen || !utf8.ValidString(b) || strings.ContainsAny(b, " ~^:?*[\\\x00\x7f") || strings.Contains(b, "..") || strings.Contains(b, "@{") ||
-			strings.Contains(b, "/.") || strings.Contains(b, "//") || strings.HasSuffix(b, ".lock") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".") {
-			t.Fatalf("BranchName(%q) = %q", path, b)
-		}
-		for _, seg := range strings.Split(b, "/") {
-			if strings.HasSuffix(seg, ".lock") || strings.HasPrefix(seg, ".") {
-				t.Fatalf("BranchName(%q) = %q has a bad component", path, b)
-			}
-		}
-	})
-}
 
 func TestTruncate(t *testing.T) {
 	long := strings.Repeat("é", 70000)
@@ -73,11 +28,11 @@ func TestTruncate(t *testing.T) {
 
 func TestRenderBodyKeepsState(t *testing.T) {
 	c := &Change{Key: keys.MustParse("acme/web:r:a"), Rule: "r", Summary: strings.Repeat("x", 70000), Fixes: 7}
-	body := renderBody(c, State{Key: "acme/web:r:a", Hash: "h"})
+	body := renderBody(c, botpr.State{Key: "acme/web:r:a", Hash: "h"})
 	if utf8.RuneCountInString(body) > maxBodyChars {
 		t.Errorf("body has %d chars", utf8.RuneCountInString(body))
 	}
-	if st, ok := ParseState(body); !ok || st.Hash != "h" {
+	if st, ok := botpr.ParseState(body); !ok || st.Hash != "h" {
 		t.Errorf("the state block was cut")
 	}
 	if !strings.Contains(body, "Fixes #7") {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
-	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/internal/config"
 )
 
 // ConfigCheckName is the check run that reports on .github/tend.yaml.

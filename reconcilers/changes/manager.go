@@ -1,6 +1,8 @@
 package changes
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -11,7 +13,7 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // PRCounter reserves slots under a repository's open-PR limit. The store
@@ -30,7 +32,7 @@ type PRCounter interface {
 
 // Manager applies Changes.
 type Manager struct {
-	Identity *Identity
+	Identity *botpr.Identity
 	// Counter enforces pull_requests.limit; nil means no limit.
 	Counter PRCounter
 	// LimitRetry is when a key over the open-PR limit is tried again
@@ -54,7 +56,7 @@ type Outcome struct {
 // Apply makes GitHub match c for owner/repo.
 func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo string, c *Change) (Outcome, error) {
 	log := zerolog.Ctx(ctx)
-	branch := BranchName(c.Key)
+	branch := botpr.BranchName(c.Key)
 	pr, st, err := m.findPR(ctx, client, owner, repo, branch)
 	if err != nil {
 		return Outcome{}, err
@@ -147,27 +149,27 @@ func (m *Manager) wake(ctx context.Context, owner, repo string, limit int) []key
 
 // PR returns the newest PR tend's bot opened for key (open or closed, nil
 // when none) and its state block.
-func (m *Manager) PR(ctx context.Context, client *github.Client, owner, repo string, k keys.Key) (*github.PullRequest, State, error) {
-	return m.findPR(ctx, client, owner, repo, BranchName(k))
+func (m *Manager) PR(ctx context.Context, client *github.Client, owner, repo string, k keys.Key) (*github.PullRequest, botpr.State, error) {
+	return m.findPR(ctx, client, owner, repo, botpr.BranchName(k))
 }
 
 // findPR returns the newest PR tend's bot opened from branch, and its state.
-func (m *Manager) findPR(ctx context.Context, client *github.Client, owner, repo, branch string) (*github.PullRequest, State, error) {
+func (m *Manager) findPR(ctx context.Context, client *github.Client, owner, repo, branch string) (*github.PullRequest, botpr.State, error) {
 	prs, _, err := client.PullRequests.List(ctx, owner, repo, &github.PullRequestListOptions{
 		State: "all", Head: owner + ":" + branch, Sort: "created", Direction: "desc",
 		ListOptions: github.ListOptions{PerPage: 20},
 	})
 	if err != nil {
-		return nil, State{}, fmt.Errorf("list PRs of %s: %w", branch, err)
+		return nil, botpr.State{}, fmt.Errorf("list PRs of %s: %w", branch, err)
 	}
 	for _, pr := range prs {
 		if pr.GetHead().GetRef() != branch || !m.Identity.IsBot(pr.GetUser().GetLogin(), pr.GetUser().GetType()) {
 			continue
 		}
-		st, _ := ParseState(pr.GetBody())
+		st, _ := botpr.ParseState(pr.GetBody())
 		return pr, st, nil
 	}
-	return nil, State{}, nil
+	return nil, botpr.State{}, nil
 }
 
 // conflicting asks GitHub whether a PR still merges cleanly. An unknown
@@ -227,12 +229,12 @@ func commitMessage(c *Change) string {
 	return oneLine(c.Title, 72) + "\n\nReconciled by tend.\n\ntend-key: " + c.Key.String() + "\n"
 }
 
-func (m *Manager) newState(c *Change, hash, head string) State {
-	return State{Version: 1, Key: c.Key.String(), Hash: hash, BaseHash: c.baseHash(), Base: c.Base.Commit, Head: head, Extra: c.Extra}
+func (m *Manager) newState(c *Change, hash, head string) botpr.State {
+	return botpr.State{Version: 1, Key: c.Key.String(), Hash: hash, BaseHash: c.baseHash(), Base: c.Base.Commit, Head: head, Extra: c.Extra}
 }
 
 // open proposes the change in a new PR, within the repository's limit.
-func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, branch string, prev *github.PullRequest, prevState State, c *Change, diff []FileChange, hash string) (Outcome, error) {
+func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, branch string, prev *github.PullRequest, prevState botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
 	full := strings.ToLower(owner + "/" + repo)
 	reserved := false
 	if m.Counter != nil {
@@ -306,7 +308,7 @@ func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, 
 
 // pointBranch creates the PR branch at head, or moves an existing one that
 // only holds tend's own work (a leftover of an earlier, closed PR).
-func (m *Manager) pointBranch(ctx context.Context, client *github.Client, owner, repo, branch, head string, prev *github.PullRequest, prevState State) error {
+func (m *Manager) pointBranch(ctx context.Context, client *github.Client, owner, repo, branch, head string, prev *github.PullRequest, prevState botpr.State) error {
 	_, _, err := client.Git.CreateRef(ctx, owner, repo, github.CreateRef{Ref: "refs/heads/" + branch, SHA: head})
 	if err == nil {
 		return nil
@@ -338,7 +340,7 @@ func (m *Manager) pointBranch(ctx context.Context, client *github.Client, owner,
 
 // update regenerates an open PR from the current base: a new commit,
 // force-pushed (only ever over tend's own head), and a refreshed body.
-func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, prev State, c *Change, diff []FileChange, hash string) (Outcome, error) {
+func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, prev botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
 	head, err := m.writeCommit(ctx, client, owner, repo, c, diff)
 	if err != nil {
 		return Outcome{}, err
@@ -361,7 +363,7 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 }
 
 // resolve closes a PR whose change the base branch already has.
-func (m *Manager) resolve(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st State, c *Change) (Outcome, error) {
+func (m *Manager) resolve(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, c *Change) (Outcome, error) {
 	msg := "The base branch already has the desired state, so this pull request is no longer needed. Closing it and deleting its branch."
 	if err := m.closePR(ctx, client, owner, repo, pr, st, c.Key, msg); err != nil {
 		return Outcome{}, err
@@ -372,9 +374,9 @@ func (m *Manager) resolve(ctx context.Context, client *github.Client, owner, rep
 // closePR closes a tend PR (marking its state block, so the close is not
 // taken for a person declining it), says why in a comment, deletes its
 // branch when it holds only tend's work, and gives its slot back.
-func (m *Manager) closePR(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st State, k keys.Key, msg string) error {
+func (m *Manager) closePR(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, k keys.Key, msg string) error {
 	st.Resolved = true
-	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{State: github.Ptr("closed"), Body: github.Ptr(replaceState(pr.GetBody(), st))}); err != nil {
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{State: github.Ptr("closed"), Body: github.Ptr(botpr.ReplaceState(pr.GetBody(), st))}); err != nil {
 		return fmt.Errorf("close PR #%d: %w", pr.GetNumber(), err)
 	}
 	if _, _, err := client.Issues.CreateComment(ctx, owner, repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(msg)}); err != nil {
@@ -395,7 +397,7 @@ func (m *Manager) closePR(ctx context.Context, client *github.Client, owner, rep
 
 // humanEdits leaves a PR alone once people pushed to its branch, saying so
 // once.
-func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st State, c *Change) (Outcome, error) {
+func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, c *Change) (Outcome, error) {
 	out := Outcome{Action: "human-edits", PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
 	if st.HumanNotified {
 		return out, nil
@@ -407,7 +409,7 @@ func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, 
 		return Outcome{}, fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
 	}
 	st.HumanNotified = true
-	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{Body: github.Ptr(replaceState(pr.GetBody(), st))}); err != nil {
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{Body: github.Ptr(botpr.ReplaceState(pr.GetBody(), st))}); err != nil {
 		return Outcome{}, fmt.Errorf("update PR #%d: %w", pr.GetNumber(), err)
 	}
 	return out, nil
@@ -416,7 +418,7 @@ func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, 
 // Close closes the open PR of a key that tend no longer manages (its rule
 // was removed, or the repository's config), with reason as the comment.
 func (m *Manager) Close(ctx context.Context, client *github.Client, owner, repo string, k keys.Key, reason string) (Outcome, error) {
-	pr, st, err := m.findPR(ctx, client, owner, repo, BranchName(k))
+	pr, st, err := m.findPR(ctx, client, owner, repo, botpr.BranchName(k))
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -433,9 +435,9 @@ func (m *Manager) Close(ctx context.Context, client *github.Client, owner, repo 
 // repository ("" for every rule), and re-counts the repository's open tend
 // PRs for the limit.
 func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, repo, rule string) ([]keys.Key, error) {
-	prefix := BranchPrefix + rule + "/"
+	prefix := botpr.BranchPrefix + rule + "/"
 	if rule == "" {
-		prefix = BranchPrefix
+		prefix = botpr.BranchPrefix
 	}
 	var out []keys.Key
 	var all []string
@@ -446,10 +448,10 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 			return nil, fmt.Errorf("list open PRs: %w", err)
 		}
 		for _, pr := range prs {
-			if !strings.HasPrefix(pr.GetHead().GetRef(), BranchPrefix) || !m.Identity.IsBot(pr.GetUser().GetLogin(), pr.GetUser().GetType()) {
+			if !strings.HasPrefix(pr.GetHead().GetRef(), botpr.BranchPrefix) || !m.Identity.IsBot(pr.GetUser().GetLogin(), pr.GetUser().GetType()) {
 				continue
 			}
-			k, ok := StateKey(pr.GetBody())
+			k, ok := botpr.StateKey(pr.GetBody())
 			if !ok || !strings.EqualFold(k.FullName(), owner+"/"+repo) {
 				continue
 			}
@@ -469,16 +471,6 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 		}
 	}
 	return out, nil
-}
-
-// replaceState swaps the state block at the end of a body (or appends one).
-func replaceState(body string, st State) string {
-	if i := strings.LastIndex(body, stateOpen); i >= 0 {
-		if j := strings.Index(body[i:], stateClose); j >= 0 {
-			return body[:i] + FormatState(st) + body[i+j+len(stateClose):]
-		}
-	}
-	return strings.TrimRight(body, "\n") + "\n\n" + FormatState(st) + "\n"
 }
 
 func oneLine(s string, n int) string {

@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tend-app/tend/internal/imagename"
 
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
 )
@@ -40,7 +39,7 @@ type Reconciler struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (reconcilers.Result, error) {
 	k := req.Key
 	if k.Kind() != keys.KindPath {
-		return reconcilers.Result{}, queue.Permanent(fmt.Errorf("the images reconciler works on files; %s is a %s key", k, k.Kind()))
+		return reconcilers.Result{}, reconcilers.Permanent(fmt.Errorf("the images reconciler works on files; %s is a %s key", k, k.Kind()))
 	}
 	base, err := changes.ReadBase(ctx, req.Client, k.Owner, k.Repo, req.DefaultBranch)
 	if err != nil {
@@ -107,21 +106,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	return res, nil
 }
 
-// CanonicalImage normalises an image repository name the way registries
-// see it ("nginx" → "index.docker.io/library/nginx"), or returns "".
-func CanonicalImage(repository string) string {
-	r, err := name.NewRepository(repository)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(r.Name())
-}
-
 func canonicalNames(refs []Ref) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, ref := range refs {
-		if c := CanonicalImage(ref.Name); c != "" && !seen[c] {
+		if c := imagename.Canonical(ref.Name); c != "" && !seen[c] {
 			seen[c] = true
 			out = append(out, c)
 		}

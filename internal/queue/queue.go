@@ -18,8 +18,9 @@ import (
 	"github.com/rs/zerolog"
 	"riverqueue.com/riverui"
 
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/store"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/reconcilers"
 )
 
 // Options configure a Queue. Zero values take the defaults.
@@ -132,27 +133,17 @@ type Run struct {
 	Log *zerolog.Logger
 }
 
-// Result is what a run asks of the queue when it succeeds.
-type Result struct {
-	// RequeueAfter runs the key again after this long.
-	RequeueAfter time.Duration
-	// Enqueue are keys to enqueue atomically with this run's completion
-	// (the fan-out of repository and rule keys).
-	Enqueue []keys.Key
-	// Outcome is a short word for logs and metrics ("pr-opened", "noop", ...).
-	Outcome string
-}
-
-// Runner reconciles one key. It reads the current state of the world
-// itself; the key is all it gets. It must honour ctx.
+// Runner runs one key: the worker that dispatches it to a reconciler. It
+// gets the key and what last asked for it (Run), reads the current state of
+// the world itself, and returns the reconciler's Result. It must honour ctx.
 type Runner interface {
-	Run(ctx context.Context, run Run) (Result, error)
+	Run(ctx context.Context, run Run) (reconcilers.Result, error)
 }
 
 // RunnerFunc adapts a function to Runner.
-type RunnerFunc func(ctx context.Context, run Run) (Result, error)
+type RunnerFunc func(ctx context.Context, run Run) (reconcilers.Result, error)
 
-func (f RunnerFunc) Run(ctx context.Context, run Run) (Result, error) { return f(ctx, run) }
+func (f RunnerFunc) Run(ctx context.Context, run Run) (reconcilers.Result, error) { return f(ctx, run) }
 
 // Queue is the durable key queue.
 type Queue struct {

@@ -1,6 +1,8 @@
-package reconcilers_test
+package worker_test
 
 import (
+	"github.com/tend-app/tend/internal/botpr"
+
 	"context"
 	"fmt"
 	"io"
@@ -19,11 +21,12 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/fakegithub"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/testdb"
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/worker"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
 	"github.com/tend-app/tend/reconcilers/images"
@@ -33,7 +36,7 @@ import (
 // fake GitHub and a registry, with the conditional-request cache tend uses.
 type bench struct {
 	gh      *fakegithub.Server
-	worker  *reconcilers.Worker
+	worker  *worker.Worker
 	manager *changes.Manager
 }
 
@@ -53,8 +56,8 @@ func newBench(t testing.TB, files map[string]string) *bench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &changes.Manager{Identity: changes.NewIdentity(gh.AppID(), "tend"), Counter: st}
-	w := &reconcilers.Worker{
+	m := &changes.Manager{Identity: botpr.NewIdentity(gh.AppID(), "tend"), Counter: st}
+	w := &worker.Worker{
 		Clients:       clients,
 		Installations: githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(app), time.Hour, time.Hour),
 		Configs:       config.NewCache(config.NewLoader(), st),
@@ -65,7 +68,7 @@ func newBench(t testing.TB, files map[string]string) *bench {
 }
 
 // run reconciles key and returns the requests it made to GitHub.
-func (b *bench) run(t testing.TB, key string) (queue.Result, []fakegithub.RequestRecord) {
+func (b *bench) run(t testing.TB, key string) (reconcilers.Result, []fakegithub.RequestRecord) {
 	t.Helper()
 	b.gh.ResetRequests()
 	log := zerolog.Nop()

@@ -1,4 +1,4 @@
-package reconcilers
+package worker
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/palantir/go-githubapp/githubapp"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // Known lists the repositories whose config tend has loaded.

@@ -11,7 +11,8 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/reconcilers"
 )
 
 // keyWorker runs keys: it waits for their events to settle, calls the
@@ -169,12 +170,12 @@ func (q *Queue) failed(ctx context.Context, job *river.Job[reconcileArgs], k key
 		log.Info().Dur("duration", elapsed).Msg("run interrupted by shutdown; requeued")
 		return river.JobSnooze(0)
 	}
-	if d, ok := RetryAfterDelay(runErr); ok {
+	if d, ok := reconcilers.RetryAfterDelay(runErr); ok {
 		record("waiting")
 		log.Warn().Err(runErr).Dur("retry_after", d).Dur("duration", elapsed).Msg("run must wait; requeued")
 		return river.JobSnooze(max(d, 10*time.Millisecond))
 	}
-	if IsPermanent(runErr) {
+	if reconcilers.IsPermanent(runErr) {
 		record("failed")
 		log.Error().Err(runErr).Dur("duration", elapsed).Msg("run failed permanently; dead-lettered")
 		return river.JobCancel(runErr)

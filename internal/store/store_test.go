@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/testdb"
-	"github.com/tend-app/tend/store"
 )
 
 func forEachEngine(t *testing.T, fn func(t *testing.T, st *store.Store)) {

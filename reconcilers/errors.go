@@ -1,11 +1,8 @@
-package queue
+package reconcilers
 
 import (
 	"errors"
-	"math/rand/v2"
 	"time"
-
-	"github.com/riverqueue/river/rivertype"
 )
 
 // Permanent marks an error that retrying cannot fix (an invalid key, a
@@ -55,27 +52,3 @@ func RetryAfterDelay(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// backoff is River's retry policy for tend: exponential from base, capped at
-// max, with "equal jitter" (half fixed, half random) so that keys failing
-// together — GitHub down for everyone — do not retry in lockstep.
-type backoff struct {
-	base, max time.Duration
-}
-
-func (b *backoff) delay(attempt int) time.Duration {
-	d := b.base
-	for i := 1; i < attempt && d < b.max; i++ {
-		d *= 2
-	}
-	d = min(d, b.max)
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1))
-}
-
-func (b *backoff) NextRetry(job *rivertype.JobRow) time.Time {
-	at := time.Now()
-	if job.AttemptedAt != nil {
-		at = *job.AttemptedAt
-	}
-	return at.Add(b.delay(max(job.Attempt, 1)))
-}

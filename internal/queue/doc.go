@@ -20,6 +20,8 @@
 //     after a bounded time and the key runs again.
 //
 // The queue knows keys, not events: intake records a webhook delivery and
-// its keys in one transaction, and a worker is called with nothing but a key.
+// its keys in one transaction, and the Runner (internal/worker) is called
+// with the key and a one-line hint of what last asked for it (Run.Trigger);
+// it returns the reconciler's own reconcilers.Result.
 // It runs on SQLite (embedded, one connection) or Postgres (many replicas).
 package queue

@@ -1,4 +1,4 @@
-package reconcilers
+package worker
 
 import (
 	"context"
@@ -13,9 +13,10 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/queue"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
 )
 
@@ -52,7 +53,7 @@ type Worker struct {
 	Installations githubapp.InstallationsService
 	Configs       *config.Cache
 	// Reconcilers by the name rules use in `reconciler:`.
-	Reconcilers map[string]Reconciler
+	Reconcilers map[string]reconcilers.Reconciler
 	// Optional collaborators; nil disables what they do.
 	ConfigReporter ConfigReporter
 	PRs            PRs
@@ -78,7 +79,7 @@ type branchEntry struct {
 const branchTTL = 10 * time.Minute
 
 // Run implements queue.Runner.
-func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
+func (w *Worker) Run(ctx context.Context, run queue.Run) (reconcilers.Result, error) {
 	k := run.Key
 	log := zerolog.Nop()
 	if run.Log != nil {
@@ -91,12 +92,12 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
 			log.Info().Msg("repository is not installed any more; forgetting it")
 			if w.Forget != nil {
 				if err := w.Forget.ForgetRepo(ctx, k.FullName()); err != nil {
-					return queue.Result{}, err
+					return reconcilers.Result{}, err
 				}
 			}
-			return queue.Result{Outcome: "not-installed"}, nil
+			return reconcilers.Result{Outcome: "not-installed"}, nil
 		}
-		return queue.Result{}, classify(fmt.Errorf("find installation of %s: %w", k.FullName(), err))
+		return reconcilers.Result{}, classify(fmt.Errorf("find installation of %s: %w", k.FullName(), err))
 	}
 	if run.Log != nil {
 		run.Log.UpdateContext(func(c zerolog.Context) zerolog.Context {
@@ -106,12 +107,12 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
 	}
 	client, err := w.Clients.NewInstallationClient(inst.ID)
 	if err != nil {
-		return queue.Result{}, fmt.Errorf("client for installation %d: %w", inst.ID, err)
+		return reconcilers.Result{}, fmt.Errorf("client for installation %d: %w", inst.ID, err)
 	}
 	ctx = log.WithContext(ctx)
 	clientFn := func() (*github.Client, error) { return client, nil }
 
-	var res queue.Result
+	var res reconcilers.Result
 	switch k.Kind() {
 	case keys.KindRepo:
 		res, err = w.syncRepo(ctx, log, client, inst.ID, k, run.Trigger, clientFn)
@@ -126,14 +127,14 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (queue.Result, error) {
 // syncRepo reloads a repository's config; when it changed (or was never
 // seen), or the App was just installed, every rule is resynced. An invalid
 // config is reported.
-func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, trigger string, clientFn config.ClientFunc) (queue.Result, error) {
+func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, trigger string, clientFn config.ClientFunc) (reconcilers.Result, error) {
 	loaded, changed, err := w.Configs.Refresh(ctx, k.Owner, k.Repo, installationID, clientFn)
 	if err != nil {
-		return queue.Result{}, err
+		return reconcilers.Result{}, err
 	}
 	repo, _, err := client.Repositories.Get(ctx, k.Owner, k.Repo)
 	if err != nil {
-		return queue.Result{}, fmt.Errorf("read repository: %w", err)
+		return reconcilers.Result{}, fmt.Errorf("read repository: %w", err)
 	}
 	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
 	// Report on the config when it changed, or may have: a webhook handler
@@ -143,37 +144,37 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
 		if report {
 			if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
-				return queue.Result{}, fmt.Errorf("report invalid config: %w", err)
+				return reconcilers.Result{}, fmt.Errorf("report invalid config: %w", err)
 			}
 		}
-		return queue.Result{Outcome: "invalid-config"}, nil
+		return reconcilers.Result{Outcome: "invalid-config"}, nil
 	}
 	if !loaded.Managed() {
 		if changed && w.PRs != nil {
 			// The config was removed: tend's open PRs have no owner now.
 			open, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, "")
 			if err != nil {
-				return queue.Result{}, err
+				return reconcilers.Result{}, err
 			}
 			for _, pk := range open {
 				if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, pk, "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."); err != nil {
-					return queue.Result{}, err
+					return reconcilers.Result{}, err
 				}
 			}
 		}
-		return queue.Result{Outcome: "unmanaged"}, nil
+		return reconcilers.Result{Outcome: "unmanaged"}, nil
 	}
 	if report && loaded.Managed() {
 		// A config that became valid clears an earlier failing report.
 		if err := w.ConfigReporter.ReportConfig(ctx, client, repo, loaded); err != nil {
-			return queue.Result{}, fmt.Errorf("report config: %w", err)
+			return reconcilers.Result{}, fmt.Errorf("report config: %w", err)
 		}
 	}
 	// An installation (or a re-installation), or an event the webhook
 	// handler could not map to keys, resyncs everything even when the config
 	// is unchanged: tend may have missed events meanwhile.
 	if !changed && !strings.HasPrefix(trigger, "installation") && !strings.HasPrefix(trigger, "resync-all") {
-		return queue.Result{Outcome: "config-unchanged"}, nil
+		return reconcilers.Result{Outcome: "config-unchanged"}, nil
 	}
 	var ks []keys.Key
 	for _, r := range loaded.Config.Rules {
@@ -181,30 +182,30 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 			ks = append(ks, rk)
 		}
 	}
-	return queue.Result{Outcome: "config-loaded", Enqueue: ks}, nil
+	return reconcilers.Result{Outcome: "config-loaded", Enqueue: ks}, nil
 }
 
 // syncRule lists the paths a rule matches on the default branch (and the
 // open requests and PRs it owns) and enqueues a key for each.
-func (w *Worker) syncRule(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, clientFn config.ClientFunc) (queue.Result, error) {
+func (w *Worker) syncRule(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, k keys.Key, clientFn config.ClientFunc) (reconcilers.Result, error) {
 	loaded, err := w.Configs.Get(ctx, k.Owner, k.Repo, installationID, clientFn)
 	if err != nil {
-		return queue.Result{}, err
+		return reconcilers.Result{}, err
 	}
 	if !loaded.Managed() {
-		return queue.Result{Outcome: "unmanaged"}, nil
+		return reconcilers.Result{Outcome: "unmanaged"}, nil
 	}
 	rule, ok := loaded.Config.Rule(k.Rule)
 	if !ok {
-		return queue.Result{Outcome: "rule-gone"}, nil
+		return reconcilers.Result{Outcome: "rule-gone"}, nil
 	}
 	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
-		return queue.Result{}, err
+		return reconcilers.Result{}, err
 	}
 	paths, err := w.listPaths(ctx, client, k.Owner, k.Repo, branch, rule)
 	if err != nil {
-		return queue.Result{}, err
+		return reconcilers.Result{}, err
 	}
 	maxPaths := w.MaxPaths
 	if maxPaths <= 0 {
@@ -230,7 +231,7 @@ func (w *Worker) syncRule(ctx context.Context, log zerolog.Logger, client *githu
 	if rule.On.IssueLabel != "" {
 		issues, err := w.labelledIssues(ctx, client, k.Owner, k.Repo, rule.On.IssueLabel)
 		if err != nil {
-			return queue.Result{}, err
+			return reconcilers.Result{}, err
 		}
 		for _, n := range issues {
 			if ik, err := keys.ForIssue(k.Owner, k.Repo, rule.Name, n); err == nil {
@@ -241,13 +242,13 @@ func (w *Worker) syncRule(ctx context.Context, log zerolog.Logger, client *githu
 	if w.PRs != nil {
 		prKeys, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, rule.Name)
 		if err != nil {
-			return queue.Result{}, err
+			return reconcilers.Result{}, err
 		}
 		for _, pk := range prKeys {
 			add(pk)
 		}
 	}
-	return queue.Result{Outcome: "resynced", Enqueue: ks}, nil
+	return reconcilers.Result{Outcome: "resynced", Enqueue: ks}, nil
 }
 
 // maxIssuesPerResync bounds the open requests one rule resync revisits.
@@ -275,16 +276,16 @@ func (w *Worker) labelledIssues(ctx context.Context, client *github.Client, owne
 }
 
 // reconcile runs the rule's reconciler on a path or issue key.
-func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, run queue.Run, clientFn config.ClientFunc) (queue.Result, error) {
+func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *github.Client, installationID int64, run queue.Run, clientFn config.ClientFunc) (reconcilers.Result, error) {
 	k := run.Key
 	loaded, err := w.Configs.Get(ctx, k.Owner, k.Repo, installationID, clientFn)
 	if err != nil {
-		return queue.Result{}, err
+		return reconcilers.Result{}, err
 	}
 	if len(loaded.Invalid) > 0 {
 		// Nothing runs for a repository whose config is invalid, and nothing
 		// it opened is closed either: the config may be fixed in a minute.
-		return queue.Result{Outcome: "invalid-config"}, nil
+		return reconcilers.Result{Outcome: "invalid-config"}, nil
 	}
 	var rule config.Rule
 	ok := false
@@ -299,36 +300,36 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 		if w.PRs != nil && k.Kind() != keys.KindRule {
 			out, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason)
 			if err != nil {
-				return queue.Result{}, err
+				return reconcilers.Result{}, err
 			}
 			if out.Action == "closed" {
-				return queue.Result{Outcome: "pr-closed", Enqueue: out.Wake}, nil
+				return reconcilers.Result{Outcome: "pr-closed", Enqueue: out.Wake}, nil
 			}
 		}
 		if !loaded.Managed() {
-			return queue.Result{Outcome: "unmanaged"}, nil
+			return reconcilers.Result{Outcome: "unmanaged"}, nil
 		}
-		return queue.Result{Outcome: "rule-gone"}, nil
+		return reconcilers.Result{Outcome: "rule-gone"}, nil
 	}
 	rec, ok := w.Reconcilers[rule.Reconciler]
 	if !ok || rec == nil {
-		return queue.Result{}, queue.Permanent(fmt.Errorf("rule %q uses reconciler %q, which this version of tend does not provide", rule.Name, rule.Reconciler))
+		return reconcilers.Result{}, reconcilers.Permanent(fmt.Errorf("rule %q uses reconciler %q, which this version of tend does not provide", rule.Name, rule.Reconciler))
 	}
 	if k.Kind() == keys.KindPath && !rule.Matches(k.Path) {
 		// The rule's globs changed and no longer cover this path.
 		if w.PRs != nil {
 			reason := fmt.Sprintf("`%s` is no longer matched by the paths of rule `%s`, so tend no longer manages it. Closing this pull request.", k.Path, rule.Name)
 			if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason); err != nil {
-				return queue.Result{}, err
+				return reconcilers.Result{}, err
 			}
 		}
-		return queue.Result{Outcome: "path-unmatched"}, nil
+		return reconcilers.Result{Outcome: "path-unmatched"}, nil
 	}
 	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
-		return queue.Result{}, err
+		return reconcilers.Result{}, err
 	}
-	res, err := rec.Reconcile(ctx, Request{
+	res, err := rec.Reconcile(ctx, reconcilers.Request{
 		Key: k, Rule: rule, Config: loaded.Config, DefaultBranch: branch, Client: client,
 		InstallationID: installationID, Trigger: run.Trigger, Attempt: run.Attempt, Delivery: run.Delivery,
 		Log: log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
@@ -341,9 +342,9 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 		}
 	}
 	if err != nil {
-		return queue.Result{}, err
+		return reconcilers.Result{}, err
 	}
-	return queue.Result{Outcome: res.Outcome, RequeueAfter: res.RequeueAfter, Enqueue: res.Enqueue}, nil
+	return res, nil
 }
 
 // defaultBranch returns the repository's default branch from memory, the
@@ -394,7 +395,7 @@ func classify(err error) error {
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {
 		wait := time.Until(rl.Rate.Reset.Time) + time.Second
-		return queue.RetryAfter(err, max(wait, time.Second))
+		return reconcilers.RetryAfter(err, max(wait, time.Second))
 	}
 	var abuse *github.AbuseRateLimitError
 	if errors.As(err, &abuse) {
@@ -402,7 +403,7 @@ func classify(err error) error {
 		if abuse.RetryAfter != nil && *abuse.RetryAfter > 0 {
 			wait = *abuse.RetryAfter
 		}
-		return queue.RetryAfter(err, wait)
+		return reconcilers.RetryAfter(err, wait)
 	}
 	var resp *github.ErrorResponse
 	if errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusTooManyRequests {
@@ -412,7 +413,7 @@ func classify(err error) error {
 				wait = d
 			}
 		}
-		return queue.RetryAfter(err, wait)
+		return reconcilers.RetryAfter(err, wait)
 	}
 	return err
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 const (

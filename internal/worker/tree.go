@@ -1,4 +1,4 @@
-package reconcilers
+package worker
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
-	"github.com/tend-app/tend/config"
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // listPaths returns the files on ref that the rule's globs match, sorted.

@@ -14,7 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"riverqueue.com/riverui"
 
-	"github.com/tend-app/tend/store"
+	"github.com/tend-app/tend/internal/store"
 )
 
 // txn is one transaction shared by River and tend's own tables.

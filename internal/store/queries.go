@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/internal/config"
 )
 
 // The queries on the intake and run paths. They are constants so that the

@@ -4,7 +4,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // River queue names. Fan-out keys (repositories and rules) get their own

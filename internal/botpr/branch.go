@@ -1,4 +1,4 @@
-package changes
+package botpr
 
 import (
 	"crypto/sha256"
@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // maxBranchLen keeps branch names well inside Git's and GitHub's limits.

@@ -1,10 +1,10 @@
-package changes
+package botpr
 
 import (
 	"encoding/json"
 	"strings"
 
-	"github.com/tend-app/tend/keys"
+	"github.com/tend-app/tend/internal/keys"
 )
 
 // State is the machine-readable block tend keeps at the end of each bot PR
@@ -81,4 +81,14 @@ func StateKey(body string) (keys.Key, bool) {
 	}
 	k, err := keys.Parse(s.Key)
 	return k, err == nil
+}
+
+// ReplaceState swaps the last state block of a body for st (or appends one).
+func ReplaceState(body string, st State) string {
+	if i := strings.LastIndex(body, stateOpen); i >= 0 {
+		if j := strings.Index(body[i:], stateClose); j >= 0 {
+			return body[:i] + FormatState(st) + body[i+j+len(stateClose):]
+		}
+	}
+	return strings.TrimRight(body, "\n") + "\n\n" + FormatState(st) + "\n"
 }

@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"github.com/tend-app/tend/reconcilers"
+
 	"context"
 	"fmt"
 	"os"
@@ -12,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/testdb"
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/store"
 )
 
 // TestMain lets the test binary act as a tend worker process for the
@@ -51,12 +53,12 @@ func recordingWorker() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	q, err := New(ctx, st, RunnerFunc(func(ctx context.Context, run Run) (Result, error) {
+	q, err := New(ctx, st, RunnerFunc(func(ctx context.Context, run Run) (reconcilers.Result, error) {
 		start := time.Now().UnixNano()
 		time.Sleep(15 * time.Millisecond)
 		// One write per line: O_APPEND keeps lines of two processes apart.
 		_, _ = fmt.Fprintf(out, "%s %d %d %d\n", run.Key, start, time.Now().UnixNano(), os.Getpid())
-		return Result{}, nil
+		return reconcilers.Result{}, nil
 	}), Options{Settle: NoSettle, PollInterval: 10 * time.Millisecond, ClientID: "recorder-" + strconv.Itoa(os.Getpid())})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -165,10 +167,10 @@ func childWorker() int {
 		return 1
 	}
 	marker := os.Getenv("TEND_QUEUE_CHILD")
-	q, err := New(ctx, st, RunnerFunc(func(ctx context.Context, run Run) (Result, error) {
+	q, err := New(ctx, st, RunnerFunc(func(ctx context.Context, run Run) (reconcilers.Result, error) {
 		_ = os.WriteFile(marker, []byte(run.Key.String()), 0o644)
 		<-ctx.Done()
-		return Result{}, ctx.Err()
+		return reconcilers.Result{}, ctx.Err()
 	}), Options{Settle: NoSettle, PollInterval: 20 * time.Millisecond, ClientID: "doomed"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"github.com/tend-app/tend/reconcilers"
+
 	"context"
 	"errors"
 	"fmt"
@@ -13,10 +15,10 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
-	"github.com/tend-app/tend/config"
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/testdb"
-	"github.com/tend-app/tend/keys"
-	"github.com/tend-app/tend/store"
 )
 
 // The suite runs on every engine testdb offers, so the Postgres backend is
@@ -71,14 +73,14 @@ type recorder struct {
 	runs      map[string]int
 	active    map[string]int
 	maxActive map[string]int
-	behave    func(ctx context.Context, run Run, n int) (Result, error)
+	behave    func(ctx context.Context, run Run, n int) (reconcilers.Result, error)
 }
 
-func newRecorder(behave func(ctx context.Context, run Run, n int) (Result, error)) *recorder {
+func newRecorder(behave func(ctx context.Context, run Run, n int) (reconcilers.Result, error)) *recorder {
 	return &recorder{runs: map[string]int{}, active: map[string]int{}, maxActive: map[string]int{}, behave: behave}
 }
 
-func (r *recorder) Run(ctx context.Context, run Run) (Result, error) {
+func (r *recorder) Run(ctx context.Context, run Run) (reconcilers.Result, error) {
 	k := run.Key.String()
 	r.mu.Lock()
 	r.runs[k]++
@@ -94,7 +96,7 @@ func (r *recorder) Run(ctx context.Context, run Run) (Result, error) {
 		r.mu.Unlock()
 	}()
 	if r.behave == nil {
-		return Result{}, nil
+		return reconcilers.Result{}, nil
 	}
 	return r.behave(ctx, run, n)
 }
@@ -212,9 +214,9 @@ func TestNoConcurrentRunsAcrossProcesses(t *testing.T) {
 		}
 		st1 := testdb.Open(t, engine, dir)
 		st2 := testdb.Open(t, engine, dir)
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			time.Sleep(15 * time.Millisecond)
-			return Result{}, nil
+			return reconcilers.Result{}, nil
 		})
 		o1, o2 := fastOptions(t), fastOptions(t)
 		o1.ClientID, o2.ClientID = "proc-1", "proc-2"
@@ -252,12 +254,12 @@ func TestExactlyOneFollowUp(t *testing.T) {
 		st := testdb.Open(t, engine, "")
 		started := make(chan struct{}, 10)
 		release := make(chan struct{})
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			started <- struct{}{}
 			if n == 1 {
 				<-release
 			}
-			return Result{}, nil
+			return reconcilers.Result{}, nil
 		})
 		q := startQueue(t, st, rec, fastOptions(t))
 		ctx := context.Background()
@@ -353,14 +355,14 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 		var mu sync.Mutex
 		healthy := false
 		var times []time.Time
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			times = append(times, time.Now())
 			if !healthy {
-				return Result{}, fmt.Errorf("github is down (attempt %d)", run.Attempt)
+				return reconcilers.Result{}, fmt.Errorf("github is down (attempt %d)", run.Attempt)
 			}
-			return Result{}, nil
+			return reconcilers.Result{}, nil
 		})
 		opts := fastOptions(t)
 		opts.RetryBase = 100 * time.Millisecond
@@ -420,11 +422,11 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 func TestPermanentError(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if n == 1 {
-				return Result{}, Permanent(errors.New(`reconciler "magic" is not built`))
+				return reconcilers.Result{}, reconcilers.Permanent(errors.New(`reconciler "magic" is not built`))
 			}
-			return Result{}, nil
+			return reconcilers.Result{}, nil
 		})
 		q := startQueue(t, st, rec, fastOptions(t))
 		ctx := context.Background()
@@ -454,17 +456,17 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 		st := testdb.Open(t, engine, "")
 		var mu sync.Mutex
 		var times []time.Time
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			mu.Lock()
 			times = append(times, time.Now())
 			mu.Unlock()
 			switch {
 			case run.Key == keyA && n == 1:
-				return Result{RequeueAfter: 400 * time.Millisecond, Outcome: "waiting-for-limit"}, nil
+				return reconcilers.Result{RequeueAfter: 400 * time.Millisecond, Outcome: "waiting-for-limit"}, nil
 			case run.Key == keyB && n <= 4:
-				return Result{}, RetryAfter(errors.New("secondary rate limit"), 50*time.Millisecond)
+				return reconcilers.Result{}, reconcilers.RetryAfter(errors.New("secondary rate limit"), 50*time.Millisecond)
 			}
-			return Result{}, nil
+			return reconcilers.Result{}, nil
 		})
 		opts := fastOptions(t) // MaxAttempts 3: four RetryAfters must not dead-letter B
 		q := startQueue(t, st, rec, opts)
@@ -495,11 +497,11 @@ func TestFanOut(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rule := keys.MustParse("acme/web:pin")
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if run.Key == rule {
-				return Result{Enqueue: []keys.Key{keyA, keyB}, Outcome: "listed"}, nil
+				return reconcilers.Result{Enqueue: []keys.Key{keyA, keyB}, Outcome: "listed"}, nil
 			}
-			return Result{}, nil
+			return reconcilers.Result{}, nil
 		})
 		q := startQueue(t, st, rec, fastOptions(t))
 		if _, err := q.Enqueue(context.Background(), rule); err != nil {
@@ -607,11 +609,11 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 func TestEventBringsRequeueForward(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if n == 1 {
-				return Result{RequeueAfter: time.Hour}, nil
+				return reconcilers.Result{RequeueAfter: time.Hour}, nil
 			}
-			return Result{}, nil
+			return reconcilers.Result{}, nil
 		})
 		q := startQueue(t, st, rec, fastOptions(t))
 		ctx := context.Background()
@@ -640,8 +642,8 @@ func TestEventBringsRequeueForward(t *testing.T) {
 func TestDeadLettersSurviveTheCleaner(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
-		rec := newRecorder(func(ctx context.Context, run Run, n int) (Result, error) {
-			return Result{}, Permanent(errors.New("broken"))
+		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
+			return reconcilers.Result{}, reconcilers.Permanent(errors.New("broken"))
 		})
 		q := startQueue(t, st, rec, fastOptions(t))
 		ctx := context.Background()
