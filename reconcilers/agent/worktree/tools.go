@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // Tool names.
@@ -105,17 +106,5 @@ func (t *Tree) Call(ctx context.Context, name string, callArgs map[string]any) (
 }
 
 func (t *Tree) record(name, target, outcome, detail string) {
-	t.trace = append(t.trace, Call{Name: name, Path: clip(target, maxTraceBytes), Outcome: outcome, Detail: clip(detail, maxTraceBytes)})
-}
-
-// clip shortens s to at most n bytes without splitting a character.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	t.trace = append(t.trace, Call{Name: name, Path: clip.Text(target, maxTraceBytes, "…"), Outcome: outcome, Detail: clip.Text(detail, maxTraceBytes, "…")})
 }
