@@ -52,16 +52,22 @@ type Deps struct {
 // All returns one handler per event family tend listens to.
 func All(d Deps) []githubapp.EventHandler {
 	d.configUsers = expirable.NewLRU[string, []store.ConfigUser](usersCacheEntries, nil, usersCacheTTL)
+	return handlersOf(d)
+}
+
+func handlersOf(d Deps) []githubapp.EventHandler {
 	return []githubapp.EventHandler{
 		&Push{d}, &Release{d}, &Issues{d}, &IssueComment{d},
 		&CheckRun{d}, &PullRequest{d}, &Installation{d}, &Packages{d},
 	}
 }
 
-// Events lists every event tend subscribes to (for app.yml and tests).
+// Events lists every event tend's handlers take. app.yml must subscribe to
+// each (installation events aside: every App receives them); a test holds
+// it to that.
 func Events() []string {
 	var out []string
-	for _, h := range All(Deps{}) {
+	for _, h := range handlersOf(Deps{}) {
 		out = append(out, h.Handles()...)
 	}
 	return out
