@@ -44,9 +44,9 @@ var tools = map[string]tool{
 	ToolListFiles:  {args: []string{"path", "glob"}, run: (*Tree).listFiles},
 	ToolReadFile:   {args: []string{"path", "offset", "limit"}, run: (*Tree).readFile},
 	ToolSearch:     {args: []string{"pattern", "glob"}, run: (*Tree).search},
-	ToolWriteFile:  {args: []string{"path", "content"}, run: (*Tree).writeFile},
-	ToolEditFile:   {args: []string{"path", "old_text", "new_text"}, run: (*Tree).editFile},
-	ToolDeleteFile: {args: []string{"path"}, run: (*Tree).deleteFile},
+	ToolWriteFile:  {args: []string{"path", "content"}, run: writing((*Tree).writeFile)},
+	ToolEditFile:   {args: []string{"path", "old_text", "new_text"}, run: writing((*Tree).editFile)},
+	ToolDeleteFile: {args: []string{"path"}, run: writing((*Tree).deleteFile)},
 }
 
 // Handles reports whether name is one of the Tree's tools.
