@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -66,14 +67,23 @@ func startQueue(t testing.TB, st *store.Store, r Runner, opts Options) *Queue {
 	return q
 }
 
-// recorder is a Runner that counts runs per key and the most runs of one
-// key it ever saw at the same time.
+// recorder is a Runner that logs every run (key, generation, attempt, start
+// time) and counts the most runs of one key it ever saw at the same time.
 type recorder struct {
 	mu        sync.Mutex
 	runs      map[string]int
+	log       []runRecord
 	active    map[string]int
 	maxActive map[string]int
 	behave    func(ctx context.Context, run Run, n int) (reconcilers.Result, error)
+}
+
+// runRecord is one entry of a recorder's run log.
+type runRecord struct {
+	key        string
+	generation int64
+	attempt    int
+	at         time.Time
 }
 
 func newRecorder(behave func(ctx context.Context, run Run, n int) (reconcilers.Result, error)) *recorder {
@@ -85,6 +95,7 @@ func (r *recorder) Run(ctx context.Context, run Run) (reconcilers.Result, error)
 	r.mu.Lock()
 	r.runs[k]++
 	n := r.runs[k]
+	r.log = append(r.log, runRecord{key: k, generation: run.Generation, attempt: run.Attempt, at: time.Now()})
 	r.active[k]++
 	if r.active[k] > r.maxActive[k] {
 		r.maxActive[k] = r.active[k]
@@ -105,6 +116,19 @@ func (r *recorder) count(k string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.runs[k]
+}
+
+// runsOf returns the run log of one key, oldest first.
+func (r *recorder) runsOf(k string) []runRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []runRecord
+	for _, rr := range r.log {
+		if rr.key == k {
+			out = append(out, rr)
+		}
+	}
+	return out
 }
 
 func (r *recorder) peak(k string) int {
@@ -132,6 +156,49 @@ func liveJobs(t testing.TB, q *Queue, key string) []Job {
 		t.Fatal(err)
 	}
 	return jobs
+}
+
+// settled waits until key has no live job and returns its run log. A key
+// runs only from a live job, and a job becomes live only by an event or by
+// the completion of the key's previous run (in the same transaction), so
+// once the key has none and no event comes, the log is final: any further
+// run, however late it would come, is already visible as a live job here.
+// settled also checks that no follow-up is owed: the last run saw the key's
+// current generation.
+func settled(t testing.TB, q *Queue, rec *recorder, key keys.Key) []runRecord {
+	t.Helper()
+	eventually(t, 20*time.Second, key.String()+" to have no live job", func() bool { return len(liveJobs(t, q, key.String())) == 0 })
+	runs := rec.runsOf(key.String())
+	st, err := q.KeyState(context.Background(), key.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) > 0 && runs[len(runs)-1].generation != st.Generation {
+		t.Errorf("%s: last run saw generation %d, the key is at %d, yet nothing is queued: a follow-up was lost", key, runs[len(runs)-1].generation, st.Generation)
+	}
+	return runs
+}
+
+// jobStates counts the jobs of key (every state) by state.
+func jobStates(t testing.TB, q *Queue, key keys.Key) map[rivertype.JobState]int {
+	t.Helper()
+	jobs, err := q.JobsForKey(context.Background(), key.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[rivertype.JobState]int{}
+	for _, j := range jobs {
+		out[j.State]++
+	}
+	return out
+}
+
+func generations(runs []runRecord) []int64 {
+	out := make([]int64, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, r.generation)
+	}
+	return out
 }
 
 var (
@@ -277,20 +344,24 @@ func TestExactlyOneFollowUp(t *testing.T) {
 			}
 		}
 		close(release)
-		eventually(t, 10*time.Second, "the follow-up run", func() bool { return rec.count(keyA.String()) == 2 })
-		eventually(t, 10*time.Second, "the queue to drain", func() bool { return len(liveJobs(t, q, keyA.String())) == 0 })
-		time.Sleep(200 * time.Millisecond)
-		if n := rec.count(keyA.String()); n != 2 {
-			t.Errorf("key ran %d times, want exactly 2 (one run, one follow-up)", n)
+		// The first run saw generation 1; the ten events moved it to 11; the
+		// one follow-up sees 11 and owes nothing.
+		if got := generations(settled(t, q, rec, keyA)); !slices.Equal(got, []int64{1, 11}) {
+			t.Errorf("key A ran at generations %v, want [1 11] (one run, one follow-up)", got)
+		}
+		if got := jobStates(t, q, keyA); got[rivertype.JobStateCompleted] != 2 || len(got) != 1 {
+			t.Errorf("key A's jobs by state: %v, want 2 completed", got)
 		}
 		// A run with no event during it schedules nothing.
 		if _, err := q.Intake(ctx, Delivery{ID: "c-11"}, []keys.Key{keyB}); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 10*time.Second, "key B to run", func() bool { return rec.count(keyB.String()) == 1 })
-		time.Sleep(200 * time.Millisecond)
-		if n := rec.count(keyB.String()); n != 1 {
-			t.Errorf("key B ran %d times, want 1", n)
+		if got := generations(settled(t, q, rec, keyB)); !slices.Equal(got, []int64{1}) {
+			t.Errorf("key B ran at generations %v, want [1]", got)
+		}
+		if got := jobStates(t, q, keyB); got[rivertype.JobStateCompleted] != 1 || len(got) != 1 {
+			t.Errorf("key B's jobs by state: %v, want 1 completed", got)
 		}
 	})
 }
@@ -305,23 +376,26 @@ func TestSettle(t *testing.T) {
 		opts.MaxDelay = 10 * time.Second
 		q := startQueue(t, st, rec, opts)
 		ctx := context.Background()
-		start := time.Now()
+		var last time.Time
 		for i := 0; i < 20; i++ { // one second of events, 50 ms apart
+			last = time.Now()
 			if _, err := q.Intake(ctx, Delivery{ID: fmt.Sprintf("s-%d", i)}, []keys.Key{keyA}); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		if n := rec.count(keyA.String()); n != 0 {
-			t.Errorf("key ran %d times during the burst", n)
-		}
 		eventually(t, 10*time.Second, "the settled run", func() bool { return rec.count(keyA.String()) == 1 })
-		if time.Since(start) < time.Second {
-			t.Errorf("ran before the burst settled")
+		// One run, which saw all twenty events and started only once they
+		// had been quiet for the settle period.
+		runs := settled(t, q, rec, keyA)
+		if got := generations(runs); !slices.Equal(got, []int64{20}) {
+			t.Fatalf("key ran at generations %v, want one run at 20", got)
 		}
-		time.Sleep(500 * time.Millisecond)
-		if n := rec.count(keyA.String()); n != 1 {
-			t.Errorf("ran %d times, want 1", n)
+		if quiet := runs[0].at.Sub(last); quiet < opts.Settle {
+			t.Errorf("ran %s after the last event, before the burst settled (%s)", quiet, opts.Settle)
+		}
+		if got := jobStates(t, q, keyA); got[rivertype.JobStateCompleted] != 1 || len(got) != 1 {
+			t.Errorf("jobs by state: %v, want 1 completed", got)
 		}
 	})
 }
@@ -335,8 +409,7 @@ func TestSettleMaxDelay(t *testing.T) {
 	opts.MaxDelay = 500 * time.Millisecond
 	q := startQueue(t, st, rec, opts)
 	ctx := context.Background()
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for i := 0; time.Now().Before(deadline); i++ {
+	for i := 0; i < 30; i++ { // 1.5 s of events, 50 ms apart: never quiet for 200 ms
 		if _, err := q.Intake(ctx, Delivery{ID: fmt.Sprintf("m-%d", i)}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
@@ -395,10 +468,10 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 		if gap1 < 50*time.Millisecond || gap2 < 100*time.Millisecond {
 			t.Errorf("retries did not back off: gaps %s, %s", gap1, gap2)
 		}
-		// Dead letters stay: nothing runs any more.
-		time.Sleep(300 * time.Millisecond)
-		if n := rec.count(keyA.String()); n != 3 {
-			t.Errorf("a dead key ran again (%d runs)", n)
+		// Dead letters stay: the key has no live job, so nothing can run it
+		// any more, and it ran exactly MaxAttempts times.
+		if got := settled(t, q, rec, keyA); len(got) != 3 || got[2].attempt != 3 {
+			t.Errorf("a dead key ran %d times (%+v), want its 3 attempts", len(got), got)
 		}
 		mu.Lock()
 		healthy = true
@@ -408,7 +481,13 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Log(msg)
-		eventually(t, 10*time.Second, "the re-driven key to complete", func() bool { return rec.count(keyA.String()) == 4 && len(liveJobs(t, q, keyA.String())) == 0 })
+		eventually(t, 10*time.Second, "the re-driven key to run", func() bool { return rec.count(keyA.String()) == 4 })
+		if got := settled(t, q, rec, keyA); len(got) != 4 {
+			t.Errorf("the re-driven key ran %d times in all, want 4", len(got))
+		}
+		if got := jobStates(t, q, keyA); got[rivertype.JobStateCompleted] != 1 || len(got) != 1 {
+			t.Errorf("after the re-drive the key's jobs are %v, want its one job completed", got)
+		}
 		if dead, _ := q.DeadLetters(ctx); len(dead) != 0 {
 			t.Errorf("dead letters after a successful re-drive: %+v", dead)
 		}
@@ -437,15 +516,16 @@ func TestPermanentError(t *testing.T) {
 			dead, _ := q.DeadLetters(ctx)
 			return len(dead) == 1 && dead[0].State == rivertype.JobStateCancelled
 		})
-		if n := rec.count(keyA.String()); n != 1 {
-			t.Errorf("a permanent failure was retried (%d runs)", n)
+		if got := settled(t, q, rec, keyA); len(got) != 1 {
+			t.Errorf("a permanent failure was retried (%d runs)", len(got))
 		}
 		if _, err := q.Intake(ctx, Delivery{ID: "p-2"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 10*time.Second, "the new event to run the key", func() bool { return rec.count(keyA.String()) == 2 })
-		// The key is live again, so re-driving only clears the stale letter.
-		eventually(t, 10*time.Second, "drain", func() bool { return len(liveJobs(t, q, keyA.String())) == 0 })
+		if got := generations(settled(t, q, rec, keyA)); !slices.Equal(got, []int64{1, 2}) {
+			t.Errorf("key ran at generations %v, want [1 2]", got)
+		}
 	})
 }
 
@@ -544,16 +624,44 @@ rules:
 		o1, o2 := fastOptions(t), fastOptions(t)
 		o1.ResyncTick, o2.ResyncTick = 100*time.Millisecond, 100*time.Millisecond
 		o1.ClientID, o2.ClientID = "leader-1", "leader-2"
-		startQueue(t, st1, rec, o1)
+		q1 := startQueue(t, st1, rec, o1)
 		startQueue(t, st2, rec, o2)
 		eventually(t, 30*time.Second, "both rules to resync", func() bool {
 			return rec.count("acme/web:pin") == 1 && rec.count("acme/web:docs") == 1
 		})
-		time.Sleep(time.Second) // several more ticks on the leader
-		if rec.count("acme/web:pin") != 1 || rec.count("acme/web:docs") != 1 || rec.count("acme/web:never") != 0 {
-			t.Errorf("resync runs: %v; want each resyncing rule once per period", rec.runs)
+		// Let the leader complete three more resync ticks, each of which
+		// would have enqueued a rule still due, then check that nothing
+		// more was queued or ran.
+		var after []int64
+		eventually(t, 10*time.Second, "the tick that enqueued them to complete", func() bool { after = resyncTicks(t, q1, 0); return len(after) > 0 })
+		eventually(t, 30*time.Second, "three more resync ticks", func() bool { return len(resyncTicks(t, q1, after[len(after)-1])) >= 3 })
+		for _, rule := range []string{"acme/web:pin", "acme/web:docs"} {
+			if got := settled(t, q1, rec, keys.MustParse(rule)); len(got) != 1 {
+				t.Errorf("%s resynced %d times, want once per period", rule, len(got))
+			}
+		}
+		if got := jobStates(t, q1, keys.MustParse("acme/web:never")); len(got) != 0 || rec.count("acme/web:never") != 0 {
+			t.Errorf("the rule with resync off was queued: jobs %v", got)
 		}
 	})
+}
+
+// resyncTicks lists the ids of completed resync ticks newer than id.
+func resyncTicks(t testing.TB, q *Queue, id int64) []int64 {
+	t.Helper()
+	res, err := q.b.jobList(context.Background(), river.NewJobListParams().Kinds("tend.periodic").
+		States(rivertype.JobStateCompleted).Where("args ->> 'task' = @task", river.NamedArgs{"task": taskResync}).
+		OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, j := range res.Jobs {
+		if j.ID > id {
+			out = append(out, j.ID)
+		}
+	}
+	return out
 }
 
 func TestResyncSpread(t *testing.T) {
