@@ -744,44 +744,65 @@ func TestEventBringsRequeueForward(t *testing.T) {
 	})
 }
 
-// Dead letters survive River's job cleaner, which runs when a client
-// becomes leader (riversqlite ignores River's "never delete" setting, so
-// the queue keeps them with a retention of a century instead).
+// Dead letters survive River's job cleaner (riversqlite ignores River's
+// "never delete" setting, so the queue keeps them with a retention of a
+// century instead). The test proves the cleaner ran over them: a completed
+// job and the dead letter are both backdated a month, past the completed
+// retention (24 h) and River's default dead-letter retention (7 days); a new
+// leader's cleaner must delete the completed one and keep the dead letter.
 func TestDeadLettersSurviveTheCleaner(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
-			return reconcilers.Result{}, reconcilers.Permanent(errors.New("broken"))
+			if run.Key == keyA {
+				return reconcilers.Result{}, reconcilers.Permanent(errors.New("broken"))
+			}
+			return reconcilers.Result{}, nil
 		})
 		q := startQueue(t, st, rec, fastOptions(t))
 		ctx := context.Background()
-		if _, err := q.Enqueue(ctx, keyA); err != nil {
+		if _, err := q.Enqueue(ctx, keyA, keyB); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 10*time.Second, "the dead letter", func() bool { d, _ := q.DeadLetters(ctx); return len(d) == 1 })
-		periodic := func(q *Queue) int64 {
-			res, _ := q.b.jobList(ctx, river.NewJobListParams().Kinds("tend.periodic").States(rivertype.JobStates()...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1))
-			if res == nil || len(res.Jobs) == 0 {
-				return 0
-			}
-			return res.Jobs[0].ID
-		}
-		before := periodic(q)
+		settled(t, q, rec, keyB)
+		dead := onlyJob(t, q, keyA, rivertype.JobStateCancelled)
+		done := onlyJob(t, q, keyB, rivertype.JobStateCompleted)
 		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if err := q.Stop(stopCtx); err != nil {
 			t.Fatal(err)
 		}
+		monthAgo := time.Now().Add(-30 * 24 * time.Hour).UTC()
+		for _, id := range []int64{dead.ID, done.ID} {
+			if n, err := st.Q().Exec(ctx, `UPDATE river_job SET finalized_at = $1 WHERE id = $2`, monthAgo, id); err != nil || n != 1 {
+				t.Fatalf("backdate job %d: %d rows, %v", id, n, err)
+			}
+		}
 		// A new client: it is elected leader and its cleaner runs at once.
 		o := fastOptions(t)
 		o.ClientID = "after-restart"
 		q2 := startQueue(t, st, newRecorder(nil), o)
-		// Periodic jobs are inserted by the leader: once the new client has
-		// inserted one, it leads, and its cleaner has started too.
-		eventually(t, 30*time.Second, "the new client to lead", func() bool { return periodic(q2) > before })
-		time.Sleep(2 * time.Second)
-		if d, err := q2.DeadLetters(ctx); err != nil || len(d) != 1 {
-			t.Fatalf("dead letters after the cleaner ran: %d %v", len(d), err)
+		eventually(t, 60*time.Second, "the new leader's cleaner to delete the month-old completed job", func() bool {
+			_, err := q2.b.jobGet(ctx, done.ID)
+			return errors.Is(err, rivertype.ErrNotFound)
+		})
+		d, err := q2.DeadLetters(ctx)
+		if err != nil || len(d) != 1 || d[0].ID != dead.ID {
+			t.Fatalf("dead letters after the cleaner ran: %+v %v; want job %d", d, err, dead.ID)
 		}
 	})
+}
+
+// onlyJob returns the one job of key, which must be in state.
+func onlyJob(t testing.TB, q *Queue, key keys.Key, state rivertype.JobState) Job {
+	t.Helper()
+	jobs, err := q.JobsForKey(context.Background(), key.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].State != state {
+		t.Fatalf("jobs of %s: %+v; want one %s", key, jobs, state)
+	}
+	return jobs[0]
 }
