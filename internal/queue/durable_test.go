@@ -98,7 +98,7 @@ func sharedWithChildren(t *testing.T, engine, dir, mode string) (*Queue, []strin
 // (b) across real processes: two worker processes share the database while
 // events keep arriving; no key's runs ever overlap in time.
 func TestNoConcurrentRunsAcrossRealProcesses(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		record := filepath.Join(dir, "runs.log")
 		q, env := sharedWithChildren(t, engine, dir, "TEND_QUEUE_RECORDER="+record)
@@ -189,7 +189,7 @@ func TestKillNineMidRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for River's leader lease and rescuer (about a minute)")
 	}
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		q, env := sharedWithChildren(t, engine, dir, "TEND_QUEUE_CHILD="+filepath.Join(dir, "started"))
 		st := q.st

@@ -22,14 +22,6 @@ import (
 	"github.com/tend-app/tend/internal/testdb"
 )
 
-// The suite runs on every engine testdb offers, so the Postgres backend is
-// held to exactly the same semantics as SQLite.
-func forEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
-	for _, e := range testdb.Engines() {
-		t.Run(e, func(t *testing.T) { fn(t, e) })
-	}
-}
-
 func testLogger(t testing.TB) zerolog.Logger {
 	if os.Getenv("TEND_TEST_LOG") != "" {
 		return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)
@@ -208,7 +200,7 @@ var (
 
 // (a) Many events for one key collapse into one pending job.
 func TestCollapse(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		opts := fastOptions(t)
 		opts.InsertOnly = true
@@ -244,7 +236,7 @@ func TestCollapse(t *testing.T) {
 
 // Redeliveries (same X-GitHub-Delivery) enqueue nothing the second time.
 func TestRedelivery(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		opts := fastOptions(t)
 		opts.InsertOnly = true
@@ -274,7 +266,7 @@ func TestRedelivery(t *testing.T) {
 // (b) The same key never runs twice at once, across two queue processes
 // sharing one database, while events keep arriving.
 func TestNoConcurrentRunsAcrossProcesses(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		if engine == "postgres" {
 			dir = fmt.Sprintf("tend_b_%d", time.Now().UnixNano())
@@ -317,7 +309,7 @@ func TestNoConcurrentRunsAcrossProcesses(t *testing.T) {
 
 // (c) An event that arrives while its key runs causes exactly one follow-up.
 func TestExactlyOneFollowUp(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		started := make(chan struct{}, 10)
 		release := make(chan struct{})
@@ -368,7 +360,7 @@ func TestExactlyOneFollowUp(t *testing.T) {
 
 // Events settle: a burst within the quiet period costs one run.
 func TestSettle(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(nil)
 		opts := fastOptions(t)
@@ -423,7 +415,7 @@ func TestSettleMaxDelay(t *testing.T) {
 // (d) Failures retry with backoff, then land in the dead letters, which can
 // be listed and re-driven.
 func TestRetryDeadLetterRedrive(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		var mu sync.Mutex
 		healthy := false
@@ -499,7 +491,7 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 
 // A permanent error dead-letters at once; an event later re-adds the key.
 func TestPermanentError(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if n == 1 {
@@ -532,7 +524,7 @@ func TestPermanentError(t *testing.T) {
 // A reconciler's RequeueAfter runs the key again after the delay, and a
 // RetryAfter error waits without using an attempt.
 func TestRequeueAfterAndRetryAfter(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		var mu sync.Mutex
 		var times []time.Time
@@ -574,7 +566,7 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 
 // A run's fan-out keys are enqueued with its completion.
 func TestFanOut(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rule := keys.MustParse("acme/web:pin")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
@@ -596,7 +588,7 @@ func TestFanOut(t *testing.T) {
 // (e) Rules are resynced periodically, spread over the period, by the leader
 // only: two processes, one resync per due rule.
 func TestPeriodicResync(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		if engine == "postgres" {
 			dir = fmt.Sprintf("tend_e_%d", time.Now().UnixNano())
@@ -715,7 +707,7 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 // An event for a key whose run asked to be requeued much later runs it once
 // the event settles, like Add after AddAfter in a Kubernetes workqueue.
 func TestEventBringsRequeueForward(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if n == 1 {
@@ -751,7 +743,7 @@ func TestEventBringsRequeueForward(t *testing.T) {
 // retention (24 h) and River's default dead-letter retention (7 days); a new
 // leader's cleaner must delete the completed one and keep the dead letter.
 func TestDeadLettersSurviveTheCleaner(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if run.Key == keyA {
