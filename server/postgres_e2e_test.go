@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/testwait"
 
 	"strings"
 	"testing"
@@ -21,10 +22,10 @@ func TestServerOnPostgres(t *testing.T) {
 	})
 	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
 	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
-	waitFor(t, 30*time.Second, "the PR", func() bool {
+	testwait.For(t, 30*time.Second, func() bool {
 		got, ok := w.gh.File("acme/web", branch, "deploy/app.yaml")
 		return ok && got == deployment(reg.ref("acme/app", "1.0")+"@"+digest)
-	})
+	}, "the PR")
 	if n := len(w.openPRs()); n != 1 {
 		t.Errorf("%d open PRs, want 1", n)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/testdb"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 func testLogger(t testing.TB) zerolog.Logger {
@@ -129,18 +130,6 @@ func (r *recorder) peak(k string) int {
 	return r.maxActive[k]
 }
 
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", within, what)
-}
-
 func liveJobs(t testing.TB, q *Queue, key string) []Job {
 	t.Helper()
 	jobs, err := q.JobsForKey(context.Background(), key, liveStates...)
@@ -159,7 +148,7 @@ func liveJobs(t testing.TB, q *Queue, key string) []Job {
 // current generation.
 func settled(t testing.TB, q *Queue, rec *recorder, key keys.Key) []runRecord {
 	t.Helper()
-	eventually(t, 20*time.Second, key.String()+" to have no live job", func() bool { return len(liveJobs(t, q, key.String())) == 0 })
+	testwait.For(t, 20*time.Second, func() bool { return len(liveJobs(t, q, key.String())) == 0 }, "%s to have no live job", key)
 	runs := rec.runsOf(key.String())
 	st, err := q.KeyState(context.Background(), key.String())
 	if err != nil {
@@ -294,7 +283,7 @@ func TestNoConcurrentRunsAcrossProcesses(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		for _, k := range ks {
-			eventually(t, 20*time.Second, "queue to drain "+k.String(), func() bool { return len(liveJobs(t, q1, k.String())) == 0 })
+			testwait.For(t, 20*time.Second, func() bool { return len(liveJobs(t, q1, k.String())) == 0 }, "the queue to drain %s", k)
 		}
 		for _, k := range ks {
 			if p := rec.peak(k.String()); p != 1 {
@@ -348,7 +337,7 @@ func TestExactlyOneFollowUp(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "c-11"}, []keys.Key{keyB}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "key B to run", func() bool { return rec.count(keyB.String()) == 1 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyB.String()) == 1 }, "key B to run")
 		if got := generations(settled(t, q, rec, keyB)); !slices.Equal(got, []int64{1}) {
 			t.Errorf("key B ran at generations %v, want [1]", got)
 		}
@@ -376,7 +365,7 @@ func TestSettle(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		eventually(t, 10*time.Second, "the settled run", func() bool { return rec.count(keyA.String()) == 1 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 1 }, "the settled run")
 		// One run, which saw all twenty events and started only once they
 		// had been quiet for the settle period.
 		runs := settled(t, q, rec, keyA)
@@ -438,11 +427,11 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 			t.Fatal(err)
 		}
 		var dead []Job
-		eventually(t, 20*time.Second, "the key to be dead-lettered", func() bool {
+		testwait.For(t, 20*time.Second, func() bool {
 			var err error
 			dead, err = q.DeadLetters(ctx)
 			return err == nil && len(dead) == 1
-		})
+		}, "the key to be dead-lettered")
 		if dead[0].Key != keyA.String() || dead[0].State != rivertype.JobStateDiscarded || len(dead[0].Errors) != 3 {
 			t.Fatalf("dead letter = %+v", dead[0])
 		}
@@ -473,7 +462,7 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Log(msg)
-		eventually(t, 10*time.Second, "the re-driven key to run", func() bool { return rec.count(keyA.String()) == 4 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 4 }, "the re-driven key to run")
 		if got := settled(t, q, rec, keyA); len(got) != 4 {
 			t.Errorf("the re-driven key ran %d times in all, want 4", len(got))
 		}
@@ -504,17 +493,17 @@ func TestPermanentError(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "p-1"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the dead letter", func() bool {
+		testwait.For(t, 10*time.Second, func() bool {
 			dead, _ := q.DeadLetters(ctx)
 			return len(dead) == 1 && dead[0].State == rivertype.JobStateCancelled
-		})
+		}, "the dead letter")
 		if got := settled(t, q, rec, keyA); len(got) != 1 {
 			t.Errorf("a permanent failure was retried (%d runs)", len(got))
 		}
 		if _, err := q.Intake(ctx, Delivery{ID: "p-2"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the new event to run the key", func() bool { return rec.count(keyA.String()) == 2 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 2 }, "the new event to run the key")
 		if got := generations(settled(t, q, rec, keyA)); !slices.Equal(got, []int64{1, 2}) {
 			t.Errorf("key ran at generations %v, want [1 2]", got)
 		}
@@ -546,7 +535,7 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "r-1"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the requeued run", func() bool { return rec.count(keyA.String()) == 2 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 2 }, "the requeued run")
 		mu.Lock()
 		gap := times[1].Sub(times[0])
 		mu.Unlock()
@@ -556,8 +545,8 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "r-2"}, []keys.Key{keyB}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "key B to get through the limit", func() bool { return rec.count(keyB.String()) == 5 })
-		eventually(t, 10*time.Second, "drain", func() bool { return len(liveJobs(t, q, keyB.String())) == 0 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyB.String()) == 5 }, "key B to get through the limit")
+		testwait.For(t, 10*time.Second, func() bool { return len(liveJobs(t, q, keyB.String())) == 0 }, "drain")
 		if dead, _ := q.DeadLetters(ctx); len(dead) != 0 {
 			t.Errorf("waiting out a rate limit dead-lettered the key: %+v", dead)
 		}
@@ -579,9 +568,9 @@ func TestFanOut(t *testing.T) {
 		if _, err := q.Enqueue(context.Background(), rule); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the fan-out keys to run", func() bool {
+		testwait.For(t, 10*time.Second, func() bool {
 			return rec.count(keyA.String()) == 1 && rec.count(keyB.String()) == 1
-		})
+		}, "the fan-out keys to run")
 	})
 }
 
@@ -618,15 +607,15 @@ rules:
 		o1.ClientID, o2.ClientID = "leader-1", "leader-2"
 		q1 := startQueue(t, st1, rec, o1)
 		startQueue(t, st2, rec, o2)
-		eventually(t, 30*time.Second, "both rules to resync", func() bool {
+		testwait.For(t, 30*time.Second, func() bool {
 			return rec.count("acme/web:pin") == 1 && rec.count("acme/web:docs") == 1
-		})
+		}, "both rules to resync")
 		// Let the leader complete three more resync ticks, each of which
 		// would have enqueued a rule still due, then check that nothing
 		// more was queued or ran.
 		var after []int64
-		eventually(t, 10*time.Second, "the tick that enqueued them to complete", func() bool { after = resyncTicks(t, q1, 0); return len(after) > 0 })
-		eventually(t, 30*time.Second, "three more resync ticks", func() bool { return len(resyncTicks(t, q1, after[len(after)-1])) >= 3 })
+		testwait.For(t, 10*time.Second, func() bool { after = resyncTicks(t, q1, 0); return len(after) > 0 }, "the tick that enqueued them to complete")
+		testwait.For(t, 30*time.Second, func() bool { return len(resyncTicks(t, q1, after[len(after)-1])) >= 3 }, "three more resync ticks")
 		for _, rule := range []string{"acme/web:pin", "acme/web:docs"} {
 			if got := settled(t, q1, rec, keys.MustParse(rule)); len(got) != 1 {
 				t.Errorf("%s resynced %d times, want once per period", rule, len(got))
@@ -720,16 +709,16 @@ func TestEventBringsRequeueForward(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "f-1", Event: "push"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the first run", func() bool { return rec.count(keyA.String()) == 1 })
-		eventually(t, 10*time.Second, "the requeue to be scheduled", func() bool {
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 1 }, "the first run")
+		testwait.For(t, 10*time.Second, func() bool {
 			jobs := liveJobs(t, q, keyA.String())
 			return len(jobs) == 1 && jobs[0].State == rivertype.JobStateScheduled
-		})
+		}, "the requeue to be scheduled")
 		res, err := q.Intake(ctx, Delivery{ID: "f-2", Event: "push", Trigger: "push:a..b"}, []keys.Key{keyA})
 		if err != nil || res.Collapsed != 1 {
 			t.Fatalf("intake: %+v %v", res, err)
 		}
-		eventually(t, 10*time.Second, "the event to run the key now, not in an hour", func() bool { return rec.count(keyA.String()) == 2 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 2 }, "the event to run the key now, not in an hour")
 		if s, _ := q.KeyState(ctx, keyA.String()); s.LastTrigger != "push:a..b" {
 			t.Errorf("trigger = %q", s.LastTrigger)
 		}
@@ -756,7 +745,7 @@ func TestDeadLettersSurviveTheCleaner(t *testing.T) {
 		if _, err := q.Enqueue(ctx, keyA, keyB); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the dead letter", func() bool { d, _ := q.DeadLetters(ctx); return len(d) == 1 })
+		testwait.For(t, 10*time.Second, func() bool { d, _ := q.DeadLetters(ctx); return len(d) == 1 }, "the dead letter")
 		settled(t, q, rec, keyB)
 		dead := onlyJob(t, q, keyA, rivertype.JobStateCancelled)
 		done := onlyJob(t, q, keyB, rivertype.JobStateCompleted)
@@ -775,10 +764,10 @@ func TestDeadLettersSurviveTheCleaner(t *testing.T) {
 		o := fastOptions(t)
 		o.ClientID = "after-restart"
 		q2 := startQueue(t, st, newRecorder(nil), o)
-		eventually(t, 60*time.Second, "the new leader's cleaner to delete the month-old completed job", func() bool {
+		testwait.For(t, 60*time.Second, func() bool {
 			_, err := q2.b.jobGet(ctx, done.ID)
 			return errors.Is(err, rivertype.ErrNotFound)
-		})
+		}, "the new leader's cleaner to delete the month-old completed job")
 		d, err := q2.DeadLetters(ctx)
 		if err != nil || len(d) != 1 || d[0].ID != dead.ID {
 			t.Fatalf("dead letters after the cleaner ran: %+v %v; want job %d", d, err, dead.ID)
