@@ -546,7 +546,12 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 			t.Fatal(err)
 		}
 		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyB.String()) == 5 }, "key B to get through the limit")
-		testwait.For(t, 10*time.Second, func() bool { return len(liveJobs(t, q, keyB.String())) == 0 }, "drain")
+		if got := settled(t, q, rec, keyB); len(got) != 5 || got[4].attempt != 1 {
+			t.Errorf("key B's runs: %+v; want 5, all on its first attempt", got)
+		}
+		if got := settled(t, q, rec, keyA); len(got) != 2 {
+			t.Errorf("key A ran %d times, want 2 (one requeue)", len(got))
+		}
 		if dead, _ := q.DeadLetters(ctx); len(dead) != 0 {
 			t.Errorf("waiting out a rate limit dead-lettered the key: %+v", dead)
 		}
@@ -571,6 +576,11 @@ func TestFanOut(t *testing.T) {
 		testwait.For(t, 10*time.Second, func() bool {
 			return rec.count(keyA.String()) == 1 && rec.count(keyB.String()) == 1
 		}, "the fan-out keys to run")
+		for _, k := range []keys.Key{rule, keyA, keyB} {
+			if got := settled(t, q, rec, k); len(got) != 1 {
+				t.Errorf("%s ran %d times, want once", k, len(got))
+			}
+		}
 	})
 }
 
