@@ -114,7 +114,7 @@ func TestImportsPointDown(t *testing.T) {
 	all := listPackages(t)
 	for path, p := range all {
 		name := strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
-		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/archtest" {
+		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/testwait" || name == "internal/archtest" {
 			continue // the composition root and test support may import anything below them
 		}
 		want, ok := allowed[name]
@@ -135,7 +135,7 @@ func TestImportsPointDown(t *testing.T) {
 			continue
 		}
 		for _, imp := range local(p.Imports) {
-			if imp == "server" || (!strings.HasPrefix(name, "internal/") && (strings.HasPrefix(imp, "internal/fake") || imp == "internal/e2e" || imp == "internal/testdb")) {
+			if imp == "server" || (!strings.HasPrefix(name, "internal/") && (strings.HasPrefix(imp, "internal/fake") || imp == "internal/e2e" || imp == "internal/testdb" || imp == "internal/testwait")) {
 				t.Errorf("%s imports %s", name, imp)
 			}
 		}
