@@ -2,6 +2,7 @@ package images
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +14,11 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
 )
+
+// MaxFileBytes bounds the files the images reconciler reads: manifests,
+// Dockerfiles and compose files are kilobytes, a bundle of an operator's
+// resources a few megabytes. A larger file is reported, not read.
+const MaxFileBytes = 4 << 20
 
 // RefIndex remembers which images each key's file references, so that a
 // package published to a registry maps to the keys that pin it.
@@ -45,7 +51,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	file, err := changes.ReadFile(ctx, req.Client, k.Owner, k.Repo, base.Commit, k.Path)
+	file, err := changes.ReadFileMax(ctx, req.Client, k.Owner, k.Repo, base.Commit, k.Path, MaxFileBytes)
+	var tooLarge *changes.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return r.tooLarge(ctx, req, base, tooLarge)
+	}
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
@@ -104,6 +114,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	}
 	req.Log.Debug().Str("outcome", out.Action).Int("pr", out.PR).Int("failures", len(failures)).Msg("images reconciled")
 	return res, nil
+}
+
+// tooLarge reports on the base commit's check run that the key's file is
+// too large to read; the key runs again when the file changes.
+func (r *Reconciler) tooLarge(ctx context.Context, req reconcilers.Request, base changes.Base, e *changes.TooLargeError) (reconcilers.Result, error) {
+	k := req.Key
+	err := changes.PostCheck(ctx, req.Client, k.Owner, k.Repo, changes.Check{
+		Name: changes.CheckName(req.Rule.Name), HeadSHA: base.Commit, ExternalID: k.String(), Conclusion: "neutral",
+		Title: fmt.Sprintf("%s is too large to pin", e.Path),
+		Summary: fmt.Sprintf("`%s` is %d bytes; the images reconciler reads files of up to %d bytes, so the images in it are not pinned. "+
+			"Split the file, or leave it out of the rule's paths.", e.Path, e.Size, e.Limit),
+		Reconcilable: true,
+	})
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	req.Log.Info().Int64("size", e.Size).Int64("limit", e.Limit).Msg("file too large to pin")
+	return reconcilers.Result{Outcome: "too-large"}, nil
 }
 
 func canonicalNames(refs []Ref) []string {
