@@ -104,7 +104,7 @@ func TestOversizedInputs(t *testing.T) {
 	if resp, err := w.tend.Client().Get(w.tend.URL + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz after the oversized inputs: %v %v", resp, err)
 	}
-	peak, err := w.tend.PeakRSS()
+	_, peak, err := w.tend.Memory()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,23 +175,39 @@ func (t *Tend) Alive() bool {
 	}
 }
 
-// PeakRSS returns the process's peak resident set size in bytes (VmHWM in
-// /proc/PID/status), for tests that bound tend's memory.
-func (t *Tend) PeakRSS() (int64, error) {
+// Memory returns the process's resident set size now and at its peak, in
+// bytes (VmRSS and VmHWM in /proc/PID/status), for tests and load programs
+// that bound tend's memory.
+func (t *Tend) Memory() (rss, peak int64, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.cmd.Process.Pid))
 	if err != nil {
-		return 0, fmt.Errorf("read tend's status: %w", err)
+		return 0, 0, fmt.Errorf("read tend's status: %w", err)
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parse VmHWM %q: %w", v, err)
-			}
-			return kb << 10, nil
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("parse %s %q: %w", name, v, err)
+		}
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc status")
+	if peak == 0 {
+		return 0, 0, errors.New("no VmHWM in /proc status")
+	}
+	return rss, peak, nil
+}
+
+// ResetPeakMemory starts a new peak RSS measurement (writing 5 to
+// /proc/PID/clear_refs resets VmHWM to the current RSS).
+func (t *Tend) ResetPeakMemory() error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", t.cmd.Process.Pid), []byte("5"), 0)
 }
 
 // Stop sends SIGTERM and waits for a clean exit.
