@@ -176,12 +176,17 @@ func (t *Tend) Alive() bool {
 }
 
 // Memory returns the process's resident set size now and at its peak, in
-// bytes (VmRSS and VmHWM in /proc/PID/status), for tests and load programs
-// that bound tend's memory.
+// bytes, for tests and load programs that bound tend's memory.
 func (t *Tend) Memory() (rss, peak int64, err error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.cmd.Process.Pid))
+	return ProcMemory(t.cmd.Process.Pid)
+}
+
+// ProcMemory returns a process's resident set size now and at its peak,
+// in bytes (VmRSS and VmHWM in /proc/PID/status; Linux only).
+func ProcMemory(pid int) (rss, peak int64, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, fmt.Errorf("read tend's status: %w", err)
+		return 0, 0, fmt.Errorf("read the status of process %d: %w", pid, err)
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		name, v, ok := strings.Cut(line, ":")
