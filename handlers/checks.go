@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/tend-app/tend/internal/command"
 	"github.com/tend-app/tend/internal/keys"
 )
 
@@ -31,7 +32,18 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return ignore(ctx, "check run carries no key of this repository")
 	}
 	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
-	return h.enqueue(ctx, eventType, deliveryID, "check_run:"+ev.Action, []keys.Key{k})
+	trigger := "check_run:" + ev.Action
+	if ev.Action == "requested_action" {
+		// The run reads which button from its trigger: a click leaves no
+		// trace on GitHub that a run could read instead.
+		switch id := ev.RequestedAction.Identifier; id {
+		case "reconcile", "recreate":
+			trigger += ":" + id
+		default:
+			return ignore(ctx, "unknown check run action")
+		}
+	}
+	return h.enqueue(ctx, eventType, deliveryID, trigger, []keys.Key{k})
 }
 
 // PullRequest maps changes people make to tend's PRs — closing, reopening,
@@ -48,6 +60,11 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 	}
 	switch ev.Action {
 	case "closed", "reopened", "edited", "synchronize":
+	case "labeled", "unlabeled":
+		if !strings.EqualFold(ev.Label.Name, command.SkipLabel) {
+			return ignore(ctx, "pull request "+ev.Action)
+		}
+		// Removing the skip label hands the PR back to tend.
 	default:
 		return ignore(ctx, "pull request "+ev.Action)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent/worktree"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -43,6 +43,9 @@ type Memo struct {
 // Reconciler is the agent reconciler.
 type Reconciler struct {
 	Changes *changes.Manager
+	// Requests keeps tend's status comment on request issues (nil: tend
+	// comments once per outcome instead).
+	Requests *commands.Pipeline
 	// Model is nil when no credentials are configured; ModelErr says why.
 	Model     Model
 	ModelErr  error
@@ -79,6 +82,9 @@ type run struct {
 	relRepo  string
 	inputs   string
 	checkRun int64 // the in-progress check run, if one was created
+	// recreate: the run regenerates the PR from the base branch, so the
+	// PR's own changes (and people's commits) are not its starting point.
+	recreate bool
 }
 
 // Reconcile implements reconcilers.Reconciler.
@@ -92,7 +98,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	rn := &run{req: req, k: k, base: base}
+	rn := &run{req: req, k: k, base: base, recreate: req.Steering.Recreate}
 	pr, st, err := r.Changes.PR(ctx, client, k.Owner, k.Repo, k)
 	if err != nil {
 		return reconcilers.Result{}, err
@@ -104,20 +110,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	var keyFile changes.File
 	switch k.Kind() {
 	case keys.KindIssue:
-		is, _, err := client.Issues.Get(ctx, k.Owner, k.Repo, k.Issue)
+		is, withdrawn, err := r.readRequest(ctx, client, k, req.Rule.On.IssueLabel)
 		if err != nil {
-			return reconcilers.Result{}, fmt.Errorf("read issue #%d: %w", k.Issue, err)
+			return reconcilers.Result{}, err
 		}
-		if is.IsPullRequest() {
+		if is == nil {
 			return reconcilers.Result{Outcome: "not-an-issue"}, nil
 		}
-		labelled := slices.ContainsFunc(is.Labels, func(l *github.Label) bool { return strings.EqualFold(l.GetName(), req.Rule.On.IssueLabel) })
-		if is.GetState() != "open" || !labelled {
-			why := fmt.Sprintf("Issue #%d was closed, so this pull request is no longer needed.", k.Issue)
-			if is.GetState() == "open" {
-				why = fmt.Sprintf("Issue #%d no longer carries the `%s` label, so tend no longer works on it. Closing this pull request.", k.Issue, req.Rule.On.IssueLabel)
-			}
-			out, err := r.Changes.Close(ctx, client, k.Owner, k.Repo, k, why)
+		if withdrawn != "" {
+			out, err := r.Changes.Close(ctx, client, k.Owner, k.Repo, k, withdrawn)
 			if err != nil {
 				return reconcilers.Result{}, err
 			}
@@ -160,12 +161,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if rn.pr != nil {
 		head = rn.pr.GetHead().GetSHA()
 	}
-	if memo.Inputs == rn.inputs && memo.Head == head {
+	if memo.Inputs == rn.inputs && memo.Head == head && !req.Steering.Fresh && !rn.recreate {
 		// Nothing the run depends on changed since the last one.
 		r.Metrics.record("unchanged", nil)
 		return reconcilers.Result{Outcome: "unchanged"}, nil
 	}
-	if rn.pr != nil && rn.pr.GetHead().GetSHA() != rn.st.Head {
+	if rn.pr != nil && rn.pr.GetHead().GetSHA() != rn.st.Head && !rn.recreate {
 		// People pushed to the PR: the change manager says so once and
 		// leaves it alone; the agent does not spend tokens on it.
 		out, err := r.Changes.Apply(ctx, client, k.Owner, k.Repo, r.change(rn))
@@ -283,6 +284,7 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 	switch rec.Ending {
 	case EndSubmitted, EndNoChange:
 		c := r.change(rn)
+		c.Fresh = c.Fresh && rn.checkRun == 0 // the run's own check run is fresh
 		c.Details = trace(rec)
 		if rec.Ending == EndSubmitted {
 			files, err := tree.Changes(ctx)
@@ -343,7 +345,8 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 
 // change is the key's Change with everything but its files.
 func (r *Reconciler) change(rn *run) *changes.Change {
-	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger)}
+	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger),
+		Fresh: rn.req.Steering.Fresh, Recreate: rn.recreate}
 	if rn.k.Kind() == keys.KindIssue {
 		c.Fixes = rn.k.Issue
 	}
@@ -387,10 +390,14 @@ func (r *Reconciler) inputsHash(rn *run, fileSHA string) string {
 			h.Write([]byte{0})
 		}
 	}
-	w("v1", r.ModelName, rn.req.Rule.Name, rn.req.Rule.Prompt, strings.Join(rn.req.Rule.Edits, "\x01"), rn.k.String(), fileSHA)
+	w("v2", r.ModelName, rn.req.Rule.Name, rn.req.Rule.Prompt, strings.Join(rn.req.Rule.Edits, "\x01"), rn.k.String(), fileSHA)
 	if rn.issue != nil {
-		w(rn.issue.GetTitle(), rn.issue.GetBody(), strconv.Itoa(rn.issue.GetComments()))
+		// Comments on the request are not inputs: only accepted commands
+		// (which ask for a run themselves) and edits to the request are.
+		w(rn.issue.GetTitle(), rn.issue.GetBody())
 	}
+	w("instructions", strconv.Itoa(len(rn.req.Steering.Instructions)))
+	w(rn.req.Steering.Instructions...)
 	if rn.release != nil {
 		w(rn.relRepo, rn.release.GetTagName())
 	}

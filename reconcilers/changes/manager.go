@@ -66,10 +66,14 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 
 	if pr != nil && pr.GetState() == "open" {
 		out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
-		if pr.GetHead().GetSHA() != st.Head {
+		if pr.GetHead().GetSHA() != st.Head && !c.Recreate {
 			// People's commits are never overwritten, nor their branch
-			// deleted, even when the base branch caught up.
+			// deleted, even when the base branch caught up — unless they
+			// asked for it with `/reconcile recreate`.
 			return m.humanEdits(ctx, client, owner, repo, pr, st, c)
+		}
+		if c.Recreate {
+			st.HumanNotified = false
 		}
 		if len(diff) == 0 {
 			if c.Incomplete {
@@ -78,25 +82,24 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 			}
 			return m.resolve(ctx, client, owner, repo, pr, st, c)
 		}
-		if st.Hash == hash && st.BaseHash == c.baseHash() {
+		if st.Hash == hash && st.BaseHash == c.baseHash() && !c.Recreate {
 			if st.Base == c.Base.Commit {
-				out.Action = "up-to-date"
-				return out, nil
+				return m.upToDate(ctx, client, owner, repo, out, c, diff)
 			}
 			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
 			if err != nil {
 				return Outcome{}, err
 			}
 			if !conflicting {
-				out.Action = "up-to-date"
-				return out, nil
+				return m.upToDate(ctx, client, owner, repo, out, c, diff)
 			}
 			log.Info().Int("pr", pr.GetNumber()).Msg("PR conflicts with the moved base; regenerating")
 		}
 		return m.update(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
 	}
 
-	if len(diff) == 0 || (pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash) {
+	declined := pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash && !c.Recreate
+	if len(diff) == 0 || declined {
 		// Nothing to propose: the key neither waits for a PR slot nor
 		// holds one (its PR, if any, is closed).
 		if m.Counter != nil {
@@ -118,7 +121,7 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 		}
 		return out, nil
 	}
-	if pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash {
+	if declined {
 		// A person closed this proposal without merging it: do not make it
 		// again until the desired state changes.
 		return Outcome{Action: "declined", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, c.PullRequests.Limit)}, nil
@@ -349,7 +352,8 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 		return Outcome{}, fmt.Errorf("update branch %s: %w", branch, err)
 	}
 	st := m.newState(c, hash, head)
-	st.HumanNotified = prev.HumanNotified
+	st.HumanNotified = prev.HumanNotified && !c.Recreate
+	st.Cmd = prev.Cmd
 	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
 		Title: github.Ptr(oneLine(c.Title, 256)),
 		Body:  github.Ptr(renderBody(c, st)),
@@ -399,6 +403,11 @@ func (m *Manager) closePR(ctx context.Context, client *github.Client, owner, rep
 // once.
 func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, c *Change) (Outcome, error) {
 	out := Outcome{Action: "human-edits", PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
+	if c.Fresh {
+		if err := m.reportHandsOff(ctx, client, owner, repo, pr, st, c); err != nil {
+			return Outcome{}, err
+		}
+	}
 	if st.HumanNotified {
 		return out, nil
 	}
