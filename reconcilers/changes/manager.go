@@ -66,13 +66,14 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 
 	if pr != nil && pr.GetState() == "open" {
 		out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
-		if pr.GetHead().GetSHA() != st.Head && !c.Recreate {
-			// People's commits are never overwritten, nor their branch
-			// deleted, even when the base branch caught up — unless they
-			// asked for it with `/reconcile recreate`.
+		// People's commits are never overwritten, nor their branch deleted,
+		// even when the base branch caught up — unless they asked for it
+		// with `/reconcile recreate`.
+		overwrite := pr.GetHead().GetSHA() != st.Head
+		if overwrite && !c.Recreate {
 			return m.humanEdits(ctx, client, owner, repo, pr, st, c)
 		}
-		if c.Recreate {
+		if overwrite {
 			st.HumanNotified = false
 		}
 		if len(diff) == 0 {
@@ -82,7 +83,7 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 			}
 			return m.resolve(ctx, client, owner, repo, pr, st, c)
 		}
-		if st.Hash == hash && st.BaseHash == c.baseHash() && !c.Recreate {
+		if st.Hash == hash && st.BaseHash == c.baseHash() && !overwrite {
 			if st.Base == c.Base.Commit {
 				return m.upToDate(ctx, client, owner, repo, out, c, diff)
 			}
