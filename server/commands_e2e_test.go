@@ -322,4 +322,3 @@ func TestSkipAndRecreate(t *testing.T) {
 		t.Errorf("after recreate tend does not manage the PR: %q", content)
 	}
 }
-
