@@ -94,6 +94,7 @@ func (w *steerWorld) botSaid(s string) int {
 
 func wantReactions(t *testing.T, what string, got []string, want ...string) {
 	t.Helper()
+	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: tend's reactions %v, want %v", what, got, want)

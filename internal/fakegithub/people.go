@@ -75,3 +75,18 @@ func (s *Server) DropWebhooks(n int) {
 	defer s.hooks.mu.Unlock()
 	s.hooks.drop += n
 }
+
+// EditIssueBody edits an issue's body as by; it fires "issues" edited.
+func (s *Server) EditIssueBody(fullName string, number int, by, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(fullName)
+	is := rp.issues[number]
+	if is == nil || is.pr != nil {
+		panic(fmt.Sprintf("fakegithub: EditIssueBody: no issue %s#%d", fullName, number))
+	}
+	old := is.body
+	is.body = body
+	is.updatedAt = now()
+	s.hook("issues", "edited", s.issueEvent(rp, is, s.userLocked(by, ""), map[string]any{"changes": map[string]any{"body": map[string]any{"from": old}}}))
+}
