@@ -108,12 +108,7 @@ func TestIssueRequestSteering(t *testing.T) {
 	// Closing the issue closes the PR and deletes its branch.
 	w.gh.CloseIssue(w.repo, n, "alice")
 	w.settle(t)
-	if got := w.prFor(t, branch); got.State != "closed" {
-		t.Errorf("PR still %s after its issue closed", got.State)
-	}
-	if _, ok := w.gh.Branch(w.repo, branch); ok {
-		t.Errorf("branch %s survived its issue", branch)
-	}
+	wantWithdrawn(t, w, branch, "closed")
 
 	// A deleted issue does the same, without a retry into the dead letters.
 	gem.Append(writeAndSubmit("other\n")...)
@@ -125,17 +120,24 @@ func TestIssueRequestSteering(t *testing.T) {
 	}
 	w.gh.DeleteIssue(w.repo, m, "acme")
 	w.settle(t)
-	if got := w.prFor(t, other); got.State != "closed" {
-		t.Errorf("PR still %s after its issue was deleted", got.State)
-	}
-	if _, ok := w.gh.Branch(w.repo, other); ok {
-		t.Errorf("branch %s survived its deleted issue", other)
-	}
+	wantWithdrawn(t, w, other, "deleted")
 	dead, err := w.queue(t).Jobs(context.Background(), 100, rivertype.JobStateDiscarded, rivertype.JobStateRetryable)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(dead) > 0 {
 		t.Errorf("%d jobs retrying or dead after the deletion", len(dead))
+	}
+}
+
+// wantWithdrawn checks that the PR of a withdrawn request is closed and its
+// branch deleted.
+func wantWithdrawn(t *testing.T, w *liveWorld, branch, how string) {
+	t.Helper()
+	if got := w.prFor(t, branch); got.State != "closed" {
+		t.Errorf("PR still %s after its issue was %s", got.State, how)
+	}
+	if _, ok := w.gh.Branch(w.repo, branch); ok {
+		t.Errorf("branch %s survived its %s issue", branch, how)
 	}
 }

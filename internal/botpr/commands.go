@@ -1,6 +1,10 @@
 package botpr
 
-import "slices"
+import (
+	"encoding/json"
+	"slices"
+	"unicode/utf8"
+)
 
 // Commands is what tend remembers of the comment commands of one key: how
 // far it has read each comment stream, the instructions people gave, whom
@@ -37,19 +41,23 @@ type Pending struct {
 
 // Bounds keep the state block (parsed up to 16 KiB) small.
 const (
-	maxInstructionChars = 8000
+	maxInstructionBytes = 8000
 	maxDenied           = 30
 	maxAck              = 30
 )
 
 // AddInstructions appends instructions, dropping the oldest ones beyond
-// the size bound.
+// the size bound. The bound is on the encoded size: JSON escapes "<" and
+// ">" to six bytes each, and the whole block must stay parseable.
 func (c *Commands) AddInstructions(texts ...string) {
-	c.Instructions = append(c.Instructions, texts...)
+	for _, t := range texts {
+		c.Instructions = append(c.Instructions, fitEncoded(t, maxInstructionBytes))
+	}
 	total := 0
 	for i := len(c.Instructions) - 1; i >= 0; i-- {
-		total += len(c.Instructions[i])
-		if total > maxInstructionChars {
+		enc, _ := json.Marshal(c.Instructions[i])
+		total += len(enc)
+		if total > maxInstructionBytes {
 			c.Instructions = slices.Clone(c.Instructions[i+1:])
 			return
 		}
@@ -88,4 +96,20 @@ func (c *Commands) Want(fresh, recreate bool, ack ...int64) {
 // Empty reports whether there is nothing to remember.
 func (c *Commands) Empty() bool {
 	return c == nil || (c.Seen == 0 && c.SeenIssue == 0 && len(c.Instructions) == 0 && len(c.Denied) == 0 && c.Pending == nil)
+}
+
+// fitEncoded cuts s (at a character boundary) until its JSON encoding has
+// at most n bytes.
+func fitEncoded(s string, n int) string {
+	for {
+		enc, _ := json.Marshal(s)
+		if len(enc) <= n {
+			return s
+		}
+		cut := len(s) * 3 / 4
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
 }

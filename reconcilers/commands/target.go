@@ -93,6 +93,17 @@ func (p *Pipeline) Load(ctx context.Context, client *github.Client, k keys.Key) 
 	return t, nil
 }
 
+// TargetForPR is the target of a path key's PR in any state (a closed PR
+// included, which Load leaves out): its comments are read and its ledger
+// kept in its state block.
+func TargetForPR(client *github.Client, k keys.Key, pr *github.PullRequest, st botpr.State) *Target {
+	t := &Target{Client: client, Key: k, PR: pr, State: st}
+	if st.Cmd != nil {
+		t.Ledger = *st.Cmd
+	}
+	return t
+}
+
 // findStatus finds tend's status comment on a request issue: a comment by
 // tend's bot carrying a state block of this key.
 func (p *Pipeline) findStatus(comments []*github.IssueComment, k keys.Key) (*github.IssueComment, botpr.State, bool) {
