@@ -322,4 +322,18 @@ func TestSkipAndRecreate(t *testing.T) {
 	if content, _ := w.gh.File(w.repo, w.branch, "deploy/app.yaml"); !strings.Contains(content, again) {
 		t.Errorf("after recreate tend does not manage the PR: %q", content)
 	}
+
+	// Removing the skip label by hand resumes too.
+	w.say(t, writer, "/reconcile skip")
+	last := w.reg.push(t, "acme/app", "1.0", false)
+	w.enqueue(t, w.key)
+	w.settle(t)
+	if content, _ := w.gh.File(w.repo, w.branch, "deploy/app.yaml"); strings.Contains(content, last) {
+		t.Fatalf("a skipped PR followed a moved tag")
+	}
+	w.gh.UnlabelIssue(w.repo, w.pr, command.SkipLabel, writer)
+	w.settle(t)
+	if content, _ := w.gh.File(w.repo, w.branch, "deploy/app.yaml"); !strings.Contains(content, last) {
+		t.Errorf("removing the skip label did not resume: %q", content)
+	}
 }

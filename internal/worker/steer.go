@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"strings"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
@@ -15,19 +14,17 @@ import (
 
 // Triggers of the buttons on tend's check runs (see handlers.CheckRun).
 const (
-	triggerRerun     = "check_run:rerequested"
-	triggerAction    = "check_run:requested_action:"
-	actionReconcile  = "reconcile"
-	actionRecreate   = "recreate"
-	triggerCommented = "issue_comment"
+	triggerRerun    = "check_run:rerequested"
+	triggerAction   = "check_run:requested_action:"
+	actionReconcile = "reconcile"
+	actionRecreate  = "recreate"
 )
 
 // steered is what the command pipeline made of a run before its reconciler.
 type steered struct {
 	target   *commands.Target
 	steering reconcilers.Steering
-	// outcome, when set, ends the run without reconciling (skipped, or a
-	// comment that carried no accepted command).
+	// outcome, when set, ends the run without reconciling (skipped).
 	outcome string
 }
 
@@ -57,13 +54,11 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 		s.steering.Recreate = s.steering.Recreate || p.Recreate
 	}
 	s.steering.Instructions = t.Ledger.Instructions
-	switch {
-	case t.Skipped():
+	// A comment without an accepted command still runs the key like any
+	// other hint (the trigger may stand for an earlier event too); with
+	// nothing pending the run changes nothing visible and calls no model.
+	if t.Skipped() {
 		s.outcome = "skipped"
-	case strings.HasPrefix(run.Trigger, triggerCommented) && t.Ledger.Pending == nil:
-		// Only accepted commands run a key: other comments, and commands
-		// from people who may not command, change nothing.
-		s.outcome = "no-command"
 	}
 	return s, nil
 }
