@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
 
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/internal/command"
 	"github.com/tend-app/tend/internal/keys"
 )
@@ -221,7 +221,7 @@ func (p *Pipeline) Finish(ctx context.Context, t *Target, failure error, final b
 	if failure != nil && len(pend.Ack) > 0 {
 		number := t.labelNumber()
 		if number != 0 {
-			msg := "tend could not carry out the command: " + bounded(failure.Error(), 500)
+			msg := "tend could not carry out the command: " + clip.Text(failure.Error(), 500, "…")
 			if err := p.reply(ctx, t, number, msg); err != nil {
 				return err
 			}
@@ -258,14 +258,4 @@ func (p *Pipeline) refreshAndSave(ctx context.Context, t *Target) error {
 	}
 	t.PR, t.State = pr, st
 	return p.Save(ctx, t)
-}
-
-func bounded(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
