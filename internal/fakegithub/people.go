@@ -35,11 +35,7 @@ func (s *Server) EditComment(fullName string, id int64, by, body string) {
 func (s *Server) UnlabelIssue(fullName string, number int, labelName, by string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(fullName)
-	is := rp.issues[number]
-	if is == nil {
-		panic(fmt.Sprintf("fakegithub: UnlabelIssue: no %s#%d", fullName, number))
-	}
+	rp, is := s.mustIssue(fullName, number, false, "UnlabelIssue")
 	if l := rp.labels[strings.ToLower(labelName)]; l != nil {
 		s.removeLabel(rp, is, l, s.userLocked(by, ""))
 	}
@@ -50,11 +46,7 @@ func (s *Server) UnlabelIssue(fullName string, number int, labelName, by string)
 func (s *Server) DeleteIssue(fullName string, number int, by string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(fullName)
-	is := rp.issues[number]
-	if is == nil || is.pr != nil {
-		panic(fmt.Sprintf("fakegithub: DeleteIssue: no issue %s#%d", fullName, number))
-	}
+	rp, is := s.mustIssue(fullName, number, true, "DeleteIssue")
 	payload := s.issueEvent(rp, is, s.userLocked(by, ""), nil)
 	for _, cm := range is.comments {
 		delete(s.comments, cm.id)
@@ -80,13 +72,20 @@ func (s *Server) DropWebhooks(n int) {
 func (s *Server) EditIssueBody(fullName string, number int, by, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(fullName)
-	is := rp.issues[number]
-	if is == nil || is.pr != nil {
-		panic(fmt.Sprintf("fakegithub: EditIssueBody: no issue %s#%d", fullName, number))
-	}
+	rp, is := s.mustIssue(fullName, number, true, "EditIssueBody")
 	old := is.body
 	is.body = body
 	is.updatedAt = now()
 	s.hook("issues", "edited", s.issueEvent(rp, is, s.userLocked(by, ""), map[string]any{"changes": map[string]any{"body": map[string]any{"from": old}}}))
+}
+
+// mustIssue returns an issue (or, unless plain, a pull request) that a test
+// helper acts on; a missing one is a bug in the test.
+func (s *Server) mustIssue(fullName string, number int, plain bool, helper string) (*repo, *issue) {
+	rp := s.mustRepo(fullName)
+	is := rp.issues[number]
+	if is == nil || (plain && is.pr != nil) {
+		panic(fmt.Sprintf("fakegithub: %s: no issue %s#%d", helper, fullName, number))
+	}
+	return rp, is
 }
