@@ -111,13 +111,18 @@ func TestCommandsPermissionsAndReplies(t *testing.T) {
 	r1 := w.say(t, readOnly, "/reconcile")
 	r2 := w.say(t, readOnly, "/reconcile recreate")
 	r3 := w.say(t, readOnly, "/reconcile help")
+	r4 := w.say(t, readOnly, "/reconcile skip")
+	r5 := w.say(t, readOnly, "/reconcile use tags instead")
 	if n := len(w.checks(t)); n != before {
 		t.Errorf("a read-only user's commands made %d check runs", n-before)
+	}
+	if p := prByNumber(t, w.liveWorld, w.pr); slices.Contains(p.Labels, command.SkipLabel) || w.botSaid("deterministic") != 0 || w.botSaid("`/reconcile recreate`") != 0 {
+		t.Errorf("a read-only user's skip, help or instructions had an effect (labels %v)", p.Labels)
 	}
 	if n := w.botSaid("@" + readOnly + " only people with write"); n != 1 {
 		t.Errorf("%d replies to the read-only user, want exactly 1", n)
 	}
-	for _, id := range []int64{r1, r2, r3} {
+	for _, id := range []int64{r1, r2, r3, r4, r5} {
 		wantReactions(t, "read-only user's command", w.reactions(id))
 	}
 

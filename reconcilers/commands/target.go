@@ -86,9 +86,13 @@ func (p *Pipeline) Load(ctx context.Context, client *github.Client, k keys.Key) 
 			t.Ledger = *st.Cmd
 		}
 	}
-	if t.Ledger.PR != 0 && (t.PR == nil || t.PR.GetNumber() != t.Ledger.PR) {
+	switch {
+	case t.Ledger.PR != 0 && (t.PR == nil || t.PR.GetNumber() != t.Ledger.PR):
 		// The PR the instructions were given for is closed: they end with it.
 		t.Ledger.Instructions, t.Ledger.PR = nil, 0
+	case t.Ledger.PR == 0 && len(t.Ledger.Instructions) > 0 && t.PR != nil:
+		// Instructions given before the PR existed belong to the PR now.
+		t.Ledger.PR = t.PR.GetNumber()
 	}
 	return t, nil
 }
