@@ -141,3 +141,56 @@ func wantWithdrawn(t *testing.T, w *liveWorld, branch, how string) {
 		t.Errorf("branch %s survived its %s issue", branch, how)
 	}
 }
+
+// `/reconcile recreate` on an agent's PR that people pushed to: the agent
+// starts again from the base branch (not from the PR), and the new head's
+// only parent is the base head.
+func TestAgentRecreateDiscardsPeoplesCommits(t *testing.T) {
+	edit := func(text string) []fakegemini.Turn {
+		return []fakegemini.Turn{
+			fakegemini.Call("edit_file", map[string]any{"path": "docs/a.md", "old_text": "Text.\n", "new_text": text}),
+			fakegemini.Call("submit", map[string]any{"title": "Mark docs/a.md reviewed", "summary": "Adds the closing line."}),
+		}
+	}
+	gem := fakegemini.New(t, edit("Text.\n\nReviewed.\n")...)
+	cfg := "version: 1\nrules:\n  - {name: docs, reconciler: agent, paths: [\"docs/*.md\"], prompt: \"Every doc ends with a line 'Reviewed.'\"}\n"
+	w := newWorld(t, nil, worldOptions{repo: "acme/web", webhooks: true,
+		files: map[string]string{".github/tend.yaml": cfg, "README.md": "hi\n"},
+		env:   map[string]string{"GEMINI_API_KEY": "k", "GOOGLE_GEMINI_BASE_URL": gem.URL(), "TEND_MODEL": "gemini-e2e"},
+	})
+	w.gh.SetPermission(w.repo, writer, "write")
+	w.gh.Commit(w.repo, "main", map[string]string{"docs/a.md": "# A\n\nText.\n"}, nil, "alice", "Add a doc")
+	w.settle(t)
+	branch := botpr.BranchName(mustKey(t, "acme/web:docs:docs/a.md"))
+	pr := w.prFor(t, branch)
+
+	w.gh.Commit(w.repo, branch, map[string]string{"docs/a.md": "# A\n\nText.\n\nReviewed.\n\nMine.\n"}, nil, "alice", "My line")
+	w.settle(t)
+	calls := len(gem.Requests())
+	if calls != 2 {
+		t.Fatalf("%d model calls; people's push must not run the model", calls)
+	}
+
+	gem.Append(edit("Text.\n\nReviewed again.\n")...)
+	id := w.gh.AddComment(w.repo, pr.Number, writer, "/reconcile recreate")
+	w.settle(t)
+	reqs := gem.Requests()
+	if len(reqs) != calls+2 || strings.Contains(reqs[calls].UserText(), "continuing tend's open pull request") {
+		t.Fatalf("recreate did not start from the base branch (%d calls)", len(reqs))
+	}
+	got, _ := w.gh.File(w.repo, branch, "docs/a.md")
+	commits := w.gh.CommitsOn(w.repo, branch)
+	base, _ := w.gh.Branch(w.repo, "main")
+	if got != "# A\n\nText.\n\nReviewed again.\n" || len(commits[0].Parents) != 1 || commits[0].Parents[0] != base {
+		t.Errorf("after recreate: %q, head %+v, base %s", got, commits[0], base)
+	}
+	var reactions []string
+	for _, c := range w.gh.Comments(w.repo, pr.Number) {
+		if c.ID == id {
+			for _, r := range c.Reactions {
+				reactions = append(reactions, r.Content)
+			}
+		}
+	}
+	wantReactions(t, "recreate", reactions, "+1", "eyes")
+}
