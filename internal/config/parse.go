@@ -309,14 +309,21 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	return out
 }
 
-var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "on"}
+var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "update", "ignore", "on"}
+
+// ruleNodes remembers which fields a rule set, for the checks that depend
+// on its reconciler.
+type ruleNodes struct {
+	name, reconciler, prompt, edits, issues *yaml.Node
+	imagesOnly                              []*yaml.Node // keys only the images reconciler reads
+}
 
 func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	n = p.resolve(n)
 	if n == nil {
 		return Rule{}, false
 	}
-	r := Rule{Line: n.Line, On: Triggers{Push: true, Resync: DefaultResync}}
+	r := Rule{Line: n.Line, Update: UpdateDigest, On: Triggers{Push: true, Resync: DefaultResync}}
 	errsBefore := len(p.errs)
 	what := fmt.Sprintf("rules[%d]", index)
 	// Name the rule in every message, even those about fields before "name".
@@ -327,77 +334,102 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 			}
 		}
 	}
-	var nameNode, reconcilerNode, promptNode, editsNode, issuesNode *yaml.Node
+	var nodes ruleNodes
 	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
-		switch key {
-		case "name":
-			nameNode = v
-			if s, ok := p.str(v, what+".name"); ok {
-				if !keys.RuleNameRE.MatchString(s) {
-					p.errorf(v, "%s.name %q must match [a-z0-9-]+ (at most 63 characters, starting with a letter or digit)", what, s)
-				}
-				r.Name = s
-			}
-		case "reconciler":
-			reconcilerNode = v
-			if s, ok := p.str(v, what+".reconciler"); ok {
-				if !slices.Contains(Reconcilers, s) {
-					p.errorf(v, "%s: unknown reconciler %q (known: %s)", what, s, strings.Join(Reconcilers, ", "))
-				}
-				r.Reconciler = s
-			}
-		case "paths":
-			r.Paths = p.globs(v, what+".paths")
-		case "prompt":
-			promptNode = v
-			if s, ok := p.str(v, what+".prompt"); ok {
-				if strings.TrimSpace(s) == "" {
-					p.errorf(v, "%s: prompt is empty", what)
-				}
-				if len(s) > maxPromptBytes {
-					p.errorf(v, "%s: prompt is %d bytes, the limit is %d", what, len(s), maxPromptBytes)
-				}
-				r.Prompt = s
-			}
-		case "edits":
-			editsNode = v
-			r.Edits = p.globs(v, what+".edits")
-		case "on":
-			issuesNode = p.triggers(v, what, &r.On)
-		}
+		p.ruleField(&r, &nodes, what, key, k, v)
 	})
 	if n.Kind != yaml.MappingNode {
 		return Rule{}, false
 	}
-	if nameNode == nil {
+	if nodes.name == nil {
 		p.errorf(n, "%s: missing \"name\"", what)
 	}
-	if reconcilerNode == nil {
+	if nodes.reconciler == nil {
 		p.errorf(n, "%s: missing \"reconciler\" (one of: %s)", what, strings.Join(Reconcilers, ", "))
 	}
 	if r.Paths == nil && len(p.errs) == errsBefore {
 		p.errorf(n, "%s: missing \"paths\"", what)
 	}
-	switch r.Reconciler {
+	p.reconcilerFields(n, r.Reconciler, what, nodes)
+	return r, len(p.errs) == errsBefore
+}
+
+// ruleField reads one field of a rule.
+func (p *parser) ruleField(r *Rule, nodes *ruleNodes, what, key string, k, v *yaml.Node) {
+	switch key {
+	case "name":
+		nodes.name = v
+		if s, ok := p.str(v, what+".name"); ok {
+			if !keys.RuleNameRE.MatchString(s) {
+				p.errorf(v, "%s.name %q must match [a-z0-9-]+ (at most 63 characters, starting with a letter or digit)", what, s)
+			}
+			r.Name = s
+		}
+	case "reconciler":
+		nodes.reconciler = v
+		if s, ok := p.str(v, what+".reconciler"); ok {
+			if !slices.Contains(Reconcilers, s) {
+				p.errorf(v, "%s: unknown reconciler %q (known: %s)", what, s, strings.Join(Reconcilers, ", "))
+			}
+			r.Reconciler = s
+		}
+	case "paths":
+		r.Paths = p.globs(v, what+".paths")
+	case "prompt":
+		nodes.prompt = v
+		if s, ok := p.str(v, what+".prompt"); ok {
+			if strings.TrimSpace(s) == "" {
+				p.errorf(v, "%s: prompt is empty", what)
+			}
+			if len(s) > maxPromptBytes {
+				p.errorf(v, "%s: prompt is %d bytes, the limit is %d", what, len(s), maxPromptBytes)
+			}
+			r.Prompt = s
+		}
+	case "edits":
+		nodes.edits = v
+		r.Edits = p.globs(v, what+".edits")
+	case "update":
+		nodes.imagesOnly = append(nodes.imagesOnly, k)
+		if s, ok := p.str(v, what+".update"); ok {
+			if !slices.Contains(UpdateModes, s) {
+				p.errorf(v, "%s.update: unknown value %q (known: %s)", what, s, strings.Join(UpdateModes, ", "))
+			}
+			r.Update = s
+		}
+	case "ignore":
+		nodes.imagesOnly = append(nodes.imagesOnly, k)
+		r.Ignore = p.imageGlobs(v, what+".ignore")
+	case "on":
+		nodes.issues = p.triggers(v, what, &r.On)
+	}
+}
+
+// reconcilerFields reports fields the rule's reconciler needs but lacks, or
+// has but never reads.
+func (p *parser) reconcilerFields(n *yaml.Node, reconciler, what string, nodes ruleNodes) {
+	switch reconciler {
 	case ReconcilerAgent:
-		if promptNode == nil {
+		if nodes.prompt == nil {
 			p.errorf(n, "%s: the agent reconciler needs a \"prompt\" describing the desired state", what)
 		}
-		if issuesNode != nil && editsNode == nil {
-			p.errorf(issuesNode, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
+		if nodes.issues != nil && nodes.edits == nil {
+			p.errorf(nodes.issues, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
+		}
+		for _, k := range nodes.imagesOnly {
+			p.errorf(k, "%s: %q is only read by the images reconciler", what, k.Value)
 		}
 	case ReconcilerImages:
-		if promptNode != nil {
-			p.errorf(promptNode, "%s: \"prompt\" is only read by the agent reconciler", what)
+		if nodes.prompt != nil {
+			p.errorf(nodes.prompt, "%s: \"prompt\" is only read by the agent reconciler", what)
 		}
-		if editsNode != nil {
-			p.errorf(editsNode, "%s: \"edits\" is only read by the agent reconciler", what)
+		if nodes.edits != nil {
+			p.errorf(nodes.edits, "%s: \"edits\" is only read by the agent reconciler", what)
 		}
-		if issuesNode != nil {
-			p.errorf(issuesNode, "%s: issue requests need the agent reconciler", what)
+		if nodes.issues != nil {
+			p.errorf(nodes.issues, "%s: issue requests need the agent reconciler", what)
 		}
 	}
-	return r, len(p.errs) == errsBefore
 }
 
 func (p *parser) globs(n *yaml.Node, what string) []string {
@@ -418,6 +450,28 @@ func (p *parser) globs(n *yaml.Node, what string) []string {
 		if rn := p.resolve(n); rn != nil && rn.Kind == yaml.SequenceNode && len(rn.Content) == 0 {
 			p.errorf(n, "%s: the list is empty", what)
 		}
+	}
+	return out
+}
+
+// imageGlobs reads a list of image names or globs such as "nginx",
+// "docker.io/library/*" or "ghcr.io/acme/**".
+func (p *parser) imageGlobs(n *yaml.Node, what string) []string {
+	out := []string{}
+	p.strings(n, what, func(s string, n *yaml.Node) {
+		switch {
+		case strings.TrimSpace(s) == "" || s != strings.TrimSpace(s):
+			p.errorf(n, "%s: %q must be an image name or glob without spaces around it", what, s)
+		case strings.ContainsAny(s, "@ \t\x00\\"):
+			p.errorf(n, "%s: %q must be an image name or glob, without a digest or spaces", what, s)
+		case !doublestar.ValidatePattern(s):
+			p.errorf(n, "%s: %q is not a valid glob", what, s)
+		case !slices.Contains(out, s):
+			out = append(out, s)
+		}
+	})
+	if len(out) > maxIgnores {
+		p.errorf(n, "%s: at most %d entries", what, maxIgnores)
 	}
 	return out
 }
