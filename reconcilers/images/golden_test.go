@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -181,8 +182,11 @@ func checkRefs(t testing.TB, content []byte, refs []Ref) {
 			t.Fatalf("ref %d %+v: bad offsets (previous end %d, file length %d)", i, r, prevEnd, len(content))
 		}
 		prevEnd = r.End
-		if got := string(content[r.Start:r.End]); got != r.Text {
+		if got := string(content[r.Start:r.End]); !r.Split() && got != r.Text {
 			t.Fatalf("ref %d: content[%d:%d] = %q, Text = %q", i, r.Start, r.End, got, r.Text)
+		}
+		if r.Split() && !strings.HasPrefix(string(content[r.Start:r.End]), r.Tag) {
+			t.Fatalf("ref %d: content[%d:%d] = %q, want its tag %q", i, r.Start, r.End, content[r.Start:r.End], r.Tag)
 		}
 		if want := bytes.Count(content[:r.Start], []byte("\n")) + 1; r.Line != want {
 			t.Fatalf("ref %d %q: Line = %d, want %d", i, r.Text, r.Line, want)
@@ -213,19 +217,28 @@ func checkPinned(t testing.TB, content, out []byte, changes []Change) {
 	}
 }
 
-// unpin replaces, in out, each change's New text with its Old text.
+// unpin undoes, in out, every edit of the changes: each edit's New text
+// must be where the edit put it, and is replaced by its Old text.
 func unpin(out []byte, changes []Change) ([]byte, error) {
+	var edits []Edit
+	for _, c := range changes {
+		if len(c.Edits) == 0 {
+			return nil, fmt.Errorf("change %+v has no edits", c)
+		}
+		edits = append(edits, c.Edits...)
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].Start < edits[j].Start })
 	var b []byte
 	last, delta := 0, 0
-	for _, c := range changes {
-		at := c.Ref.Start + delta
-		if at < last || at+len(c.New) > len(out) || string(out[at:at+len(c.New)]) != c.New {
-			return nil, fmt.Errorf("change %+v: new text not found at offset %d of the output", c, at)
+	for _, e := range edits {
+		at := e.Start + delta
+		if at < last || at+len(e.New) > len(out) || string(out[at:at+len(e.New)]) != e.New {
+			return nil, fmt.Errorf("edit %+v: new text not found at offset %d of the output", e, at)
 		}
 		b = append(b, out[last:at]...)
-		b = append(b, c.Old...)
-		last = at + len(c.New)
-		delta += len(c.New) - len(c.Old)
+		b = append(b, e.Old...)
+		last = at + len(e.New)
+		delta += len(e.New) - (e.End - e.Start)
 	}
 	return append(b, out[last:]...), nil
 }
