@@ -180,9 +180,10 @@ func TestFindCases(t *testing.T) {
 			notes: []string{`"ü-not-valid" is not an image reference`},
 		},
 		{
-			name:    "yaml non-string image values are not references",
+			name:    "yaml non-string image values are not references; Helm maps are",
 			path:    "values.yaml",
 			content: "a: {image: 1.25}\nb: {image: true}\nc: {image: null}\nd: {image: ~}\ne: {image: [x:1]}\nf:\n  image:\n    repository: nginx\n    tag: \"1.25\"\ng: {image: !custom x:1}\n",
+			want:    []string{"9:nginx:1.25 [YAML f.image]"},
 		},
 		{
 			name:    "yaml anchors, tags and aliases",
