@@ -71,9 +71,16 @@ func parseTagVersion(tag string) (v tagVersion, ok bool) {
 	return v, true
 }
 
+// dateLike is the smallest first part read as a year, a date (20240923) or
+// a build number rather than a major version: repositories such as alpine
+// publish both `3.20` and `20240923`, and 20240923 is not a newer major
+// than 3.
+const dateLike = 1000
+
 // sameFamily reports whether o can replace v.
 func (v tagVersion) sameFamily(o tagVersion) bool {
-	return v.prefix == o.prefix && v.suffix == o.suffix && len(v.parts) == len(o.parts)
+	return v.prefix == o.prefix && v.suffix == o.suffix && len(v.parts) == len(o.parts) &&
+		(v.parts[0] >= dateLike) == (o.parts[0] >= dateLike)
 }
 
 // withinBound reports whether o stays within mode's bound of v: the leading
