@@ -311,13 +311,8 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 
 var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "update", "ignore", "on"}
 
-// ruleNodes remembers which fields a rule set, for the checks that depend
-// on its reconciler.
-type ruleNodes struct {
-	name, reconciler, prompt, edits, issues *yaml.Node
-	imagesOnly                              []*yaml.Node // keys only the images reconciler reads
-}
-
+// rule parses one item of "rules". It reports false when the item has
+// errors (recorded in p).
 func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	n = p.resolve(n)
 	if n == nil {
@@ -325,8 +320,31 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	}
 	r := Rule{Line: n.Line, Update: UpdateDigest, On: Triggers{Push: true, Resync: DefaultResync}}
 	errsBefore := len(p.errs)
+	what := ruleLabel(n, index)
+	var fields ruleNodes
+	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
+		p.ruleField(&r, &fields, key, k, v, what)
+	})
+	if n.Kind != yaml.MappingNode {
+		return Rule{}, false
+	}
+	if fields.name == nil {
+		p.errorf(n, "%s: missing \"name\"", what)
+	}
+	if fields.reconciler == nil {
+		p.errorf(n, "%s: missing \"reconciler\" (one of: %s)", what, strings.Join(Reconcilers, ", "))
+	}
+	if r.Paths == nil && len(p.errs) == errsBefore {
+		p.errorf(n, "%s: missing \"paths\"", what)
+	}
+	p.reconcilerFields(n, r.Reconciler, fields, what)
+	return r, len(p.errs) == errsBefore
+}
+
+// ruleLabel names a rule in messages: by its name when it has a valid one,
+// even in messages about fields before "name", else by its index.
+func ruleLabel(n *yaml.Node, index int) string {
 	what := fmt.Sprintf("rules[%d]", index)
-	// Name the rule in every message, even those about fields before "name".
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == "name" && n.Content[i+1].Kind == yaml.ScalarNode && keys.RuleNameRE.MatchString(n.Content[i+1].Value) {
@@ -334,31 +352,21 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 			}
 		}
 	}
-	var nodes ruleNodes
-	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
-		p.ruleField(&r, &nodes, what, key, k, v)
-	})
-	if n.Kind != yaml.MappingNode {
-		return Rule{}, false
-	}
-	if nodes.name == nil {
-		p.errorf(n, "%s: missing \"name\"", what)
-	}
-	if nodes.reconciler == nil {
-		p.errorf(n, "%s: missing \"reconciler\" (one of: %s)", what, strings.Join(Reconcilers, ", "))
-	}
-	if r.Paths == nil && len(p.errs) == errsBefore {
-		p.errorf(n, "%s: missing \"paths\"", what)
-	}
-	p.reconcilerFields(n, r.Reconciler, what, nodes)
-	return r, len(p.errs) == errsBefore
+	return what
 }
 
-// ruleField reads one field of a rule.
-func (p *parser) ruleField(r *Rule, nodes *ruleNodes, what, key string, k, v *yaml.Node) {
+// ruleNodes are the nodes of a rule's fields whose presence later checks
+// need (nil when absent).
+type ruleNodes struct {
+	name, reconciler, prompt, edits, issues *yaml.Node
+	imagesOnly                              []*yaml.Node // keys only the images reconciler reads
+}
+
+// ruleField parses the field key of a rule into r.
+func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, k, v *yaml.Node, what string) {
 	switch key {
 	case "name":
-		nodes.name = v
+		fields.name = v
 		if s, ok := p.str(v, what+".name"); ok {
 			if !keys.RuleNameRE.MatchString(s) {
 				p.errorf(v, "%s.name %q must match [a-z0-9-]+ (at most 63 characters, starting with a letter or digit)", what, s)
@@ -366,7 +374,7 @@ func (p *parser) ruleField(r *Rule, nodes *ruleNodes, what, key string, k, v *ya
 			r.Name = s
 		}
 	case "reconciler":
-		nodes.reconciler = v
+		fields.reconciler = v
 		if s, ok := p.str(v, what+".reconciler"); ok {
 			if !slices.Contains(Reconcilers, s) {
 				p.errorf(v, "%s: unknown reconciler %q (known: %s)", what, s, strings.Join(Reconcilers, ", "))
@@ -376,7 +384,7 @@ func (p *parser) ruleField(r *Rule, nodes *ruleNodes, what, key string, k, v *ya
 	case "paths":
 		r.Paths = p.globs(v, what+".paths")
 	case "prompt":
-		nodes.prompt = v
+		fields.prompt = v
 		if s, ok := p.str(v, what+".prompt"); ok {
 			if strings.TrimSpace(s) == "" {
 				p.errorf(v, "%s: prompt is empty", what)
@@ -387,10 +395,10 @@ func (p *parser) ruleField(r *Rule, nodes *ruleNodes, what, key string, k, v *ya
 			r.Prompt = s
 		}
 	case "edits":
-		nodes.edits = v
+		fields.edits = v
 		r.Edits = p.globs(v, what+".edits")
 	case "update":
-		nodes.imagesOnly = append(nodes.imagesOnly, k)
+		fields.imagesOnly = append(fields.imagesOnly, k)
 		if s, ok := p.str(v, what+".update"); ok {
 			if !slices.Contains(UpdateModes, s) {
 				p.errorf(v, "%s.update: unknown value %q (known: %s)", what, s, strings.Join(UpdateModes, ", "))
@@ -398,36 +406,37 @@ func (p *parser) ruleField(r *Rule, nodes *ruleNodes, what, key string, k, v *ya
 			r.Update = s
 		}
 	case "ignore":
-		nodes.imagesOnly = append(nodes.imagesOnly, k)
+		fields.imagesOnly = append(fields.imagesOnly, k)
 		r.Ignore = p.imageGlobs(v, what+".ignore")
 	case "on":
-		nodes.issues = p.triggers(v, what, &r.On)
+		fields.issues = p.triggers(v, what, &r.On)
 	}
 }
 
-// reconcilerFields reports fields the rule's reconciler needs but lacks, or
-// has but never reads.
-func (p *parser) reconcilerFields(n *yaml.Node, reconciler, what string, nodes ruleNodes) {
+// reconcilerFields checks the fields that only one reconciler reads: the
+// agent needs a prompt (and edits to answer issues) and takes no update or
+// ignore; images takes neither prompt nor edits.
+func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNodes, what string) {
 	switch reconciler {
 	case ReconcilerAgent:
-		if nodes.prompt == nil {
+		if fields.prompt == nil {
 			p.errorf(n, "%s: the agent reconciler needs a \"prompt\" describing the desired state", what)
 		}
-		if nodes.issues != nil && nodes.edits == nil {
-			p.errorf(nodes.issues, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
+		if fields.issues != nil && fields.edits == nil {
+			p.errorf(fields.issues, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
 		}
-		for _, k := range nodes.imagesOnly {
+		for _, k := range fields.imagesOnly {
 			p.errorf(k, "%s: %q is only read by the images reconciler", what, k.Value)
 		}
 	case ReconcilerImages:
-		if nodes.prompt != nil {
-			p.errorf(nodes.prompt, "%s: \"prompt\" is only read by the agent reconciler", what)
+		if fields.prompt != nil {
+			p.errorf(fields.prompt, "%s: \"prompt\" is only read by the agent reconciler", what)
 		}
-		if nodes.edits != nil {
-			p.errorf(nodes.edits, "%s: \"edits\" is only read by the agent reconciler", what)
+		if fields.edits != nil {
+			p.errorf(fields.edits, "%s: \"edits\" is only read by the agent reconciler", what)
 		}
-		if nodes.issues != nil {
-			p.errorf(nodes.issues, "%s: issue requests need the agent reconciler", what)
+		if fields.issues != nil {
+			p.errorf(fields.issues, "%s: issue requests need the agent reconciler", what)
 		}
 	}
 }

@@ -56,18 +56,7 @@ func (y *yamlFile) split(s splitSpec) {
 	digest := ""
 	if f.digestInTag {
 		tag, digest, _ = strings.Cut(tag, "@")
-	}
-	if s.digestKey {
-		if s.digest == nil || s.digest.Kind == yaml.ScalarNode && s.digest.Tag == "!!null" {
-			y.note(line, "%s %q: its digest key has no value to replace (write digest: \"\"); left alone", s.source, nm+":"+tag)
-			return
-		}
-		ds, d, ok := y.splitValue(s, s.digest, "digest", nm)
-		if !ok {
-			return
-		}
-		f.digest, digest = &ds, d
-	} else if !f.digestInTag && !y.digestInsertion(s, f, line, nm) {
+	} else if digest, ok = y.splitDigest(s, f, line, nm+":"+tag); !ok {
 		return
 	}
 	text := nm + ":" + tag
@@ -89,6 +78,23 @@ func (y *yamlFile) split(s splitSpec) {
 			Text: text, Name: pn, Tag: pt, Digest: pd, Source: s.source, fields: f,
 		})
 	}
+}
+
+// splitDigest locates the digest key's value, or where one will go.
+func (y *yamlFile) splitDigest(s splitSpec, f *refFields, line int, nameTag string) (string, bool) {
+	if !s.digestKey {
+		return "", y.digestInsertion(s, f, line, nameTag)
+	}
+	if s.digest == nil || s.digest.Kind == yaml.ScalarNode && s.digest.Tag == "!!null" {
+		y.note(line, "%s %q: its digest key has no value to replace (write digest: \"\"); left alone", s.source, nameTag)
+		return "", false
+	}
+	ds, d, ok := y.splitValue(s, s.digest, "digest", nameTag)
+	if !ok {
+		return "", false
+	}
+	f.digest = &ds
+	return d, true
 }
 
 // splitName assembles the image name from the registry and repository.
