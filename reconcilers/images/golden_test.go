@@ -284,7 +284,7 @@ func TestFixtureCoverage(t *testing.T) {
 		all[filepath.ToSlash(fx.file)] = string(b)
 	}
 	for path, want := range map[string][]string{
-		"testdata/cases/dockerfile/Dockerfile":                          {`"golang:1.22-bookworm"`, `"busybox:1.36"`, `"ghcr.io/tend-app/assets:v2"`, "names an earlier build stage", "scratch", "${BASE}", "by number"},
+		"testdata/cases/dockerfile/Dockerfile":                          {`"golang:1.22-bookworm"`, `"busybox:1.36"`, `"ghcr.io/tend-app/assets:v2"`, "names an earlier build stage", "scratch", "ARG BASE (FROM on line 36)", "Dockerfile # syntax", "golang:${GO_VERSION}", "by number"},
 		"testdata/cases/actions/.github/workflows/ci.yml":               {"Actions job test container", "Actions job test service redis", "step 3 uses", "Actions job integration container"},
 		"testdata/cases/kubernetes/deploy/app.yaml":                     {"initContainers[0].image", "on the document", "digest only"},
 		"testdata/cases/helm/charts/web/values.yaml":                    {"block scalar", "not written literally", "sidecars[1].image"},
