@@ -204,12 +204,7 @@ func (f *finder) lineText(n int) []byte {
 // (ignored, or a trailing # tend:ignore on line) or that contains a
 // variable.
 func (f *finder) leftAlone(line int, source, text, ignored string) bool {
-	ign, ok := f.lineIgnored[line]
-	if !ok {
-		ign = marked(ignoreRe, f.lineText(line))
-		f.lineIgnored[line] = ign
-	}
-	if ignored == "" && ign {
+	if ignored == "" && f.lineMarked(line) {
 		ignored = "# tend:ignore on its line"
 	}
 	switch {
@@ -221,6 +216,16 @@ func (f *finder) leftAlone(line int, source, text, ignored string) bool {
 		return false
 	}
 	return true
+}
+
+// lineMarked reports whether line carries a # tend:ignore comment.
+func (f *finder) lineMarked(line int) bool {
+	ign, ok := f.lineIgnored[line]
+	if !ok {
+		ign = marked(ignoreRe, f.lineText(line))
+		f.lineIgnored[line] = ign
+	}
+	return ign
 }
 
 // consider reports content[start:end] as a reference, or notes why not.

@@ -293,6 +293,17 @@ func TestFixtureCoverage(t *testing.T) {
 		"testdata/cases/kubernetes/deploy/db-crlf.yaml":                 {"postgres:16.2@sha256", "on its line"},
 		"testdata/cases/compose/docker-compose.yml":                     {"Compose service web", "has a build section", "Compose service cron", "MANIFEST_UNKNOWN"},
 		"testdata/cases/malformed/charts/web/templates/deployment.yaml": {"not valid YAML"},
+		"testdata/cases/kustomize/overlays/prod/kustomization.yaml": {"[kustomize images[0]]", `tag="16.4-alpine" digest="sha256:0000`, "[kustomize images[3]]",
+			"the tag comes from the manifests", "pinned by digest only", "ignored (# tend:ignore on its line)", "contains a variable", "helmCharts[0].valuesInline.image]"},
+		"testdata/cases/kustomize/base/kustomization.yml": {"shop/frontend:latest", "docker.io/library/nginx:1.27"},
+		"testdata/cases/helm/charts/api/values.yaml": {"docker.io/bitnami/postgresql:16.4.0-debian-12-r13", "[YAML metrics.image]", "its digest key has no value",
+			"[YAML server.image]", "its tag key is empty", `name="ghcr.io/example/worker" tag="1.9.0" digest="sha256:3333`, "[YAML worker.initImage]",
+			"sidecar_image", "the chart's appVersion decides"},
+		"testdata/cases/kubernetes/deploy/workloads.yaml": {"CronJob/nightly-report spec.jobTemplate.spec.template.spec.initContainers[0].image", "Job/migrate",
+			"StatefulSet/db", "DaemonSet/node-agent", "Pod/debug-target spec.ephemeralContainers[0].image", "spec.volumes[0].image.reference",
+			"Deployment/web spec.template.spec.volumes[0].image.reference"},
+		"testdata/cases/compose/legacy/docker-compose.yml":      {"[Compose service db]", "[Compose service cache]", "has a build section", "${WORKER_TAG}"},
+		"testdata/cases/actions/.github/workflows/services.yml": {"[Actions job api container]", "[Actions job api service postgres]", "[Actions job api service redis]", "service search]", "matrix.mock_image"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(all[path], w) {

@@ -38,12 +38,14 @@ func (y *yamlFile) split(s splitSpec) {
 	if !ok {
 		return
 	}
-	tagNode := s.tag
-	if tagNode == nil || tagNode.Kind == yaml.ScalarNode && (tagNode.Tag == "!!null" || tagNode.Value == "") {
-		y.note(line, "%s %q has no tag (%s); left alone", s.source, nm, s.noTag)
+	if !y.splitHasTag(s, line, nm) {
 		return
 	}
-	tagSpan, tag, ok := y.splitValue(s, tagNode, "tag", nm)
+	if s.ignored == "" && y.lineMarked(line) {
+		// A trailing # tend:ignore on the name's line covers the entry.
+		s.ignored = "# tend:ignore on its line"
+	}
+	tagSpan, tag, ok := y.splitValue(s, s.tag, "tag", nm)
 	if !ok {
 		return
 	}
@@ -78,6 +80,20 @@ func (y *yamlFile) split(s splitSpec) {
 			Text: text, Name: pn, Tag: pt, Digest: pd, Source: s.source, fields: f,
 		})
 	}
+}
+
+// splitHasTag notes a reference without a tag to follow.
+func (y *yamlFile) splitHasTag(s splitSpec, line int, nm string) bool {
+	t := s.tag
+	if t != nil && !(t.Kind == yaml.ScalarNode && (t.Tag == "!!null" || t.Value == "")) {
+		return true
+	}
+	if d := deref(s.digest); d != nil && d.Kind == yaml.ScalarNode && d.Tag == "!!str" && d.Value != "" {
+		y.note(line, "%s %q is pinned by digest only, with no tag to follow; left alone", s.source, nm+"@"+d.Value)
+	} else {
+		y.note(line, "%s %q has no tag (%s); left alone", s.source, nm, s.noTag)
+	}
+	return false
 }
 
 // splitDigest locates the digest key's value, or where one will go.
