@@ -160,3 +160,67 @@ func TestUpdateTagListFailure(t *testing.T) {
 		t.Errorf("failures without a lister: %+v", failures)
 	}
 }
+
+// fakeTags lists tags from a map; unknown repositories have none.
+type fakeTags map[string][]string
+
+func (f fakeTags) Tags(_ context.Context, repo string) ([]string, error) {
+	if strings.Contains(repo, "unknown") {
+		return nil, fmt.Errorf("list tags of %s: NAME_UNKNOWN", repo)
+	}
+	return f[repo], nil
+}
+
+// TestUpdateShapes moves tags in every shape that spreads or hides a
+// reference, and checks the exact bytes written: the tag and digest keys of
+// Helm values, kustomize's newTag plus an added digest, an ARG default.
+func TestUpdateShapes(t *testing.T) {
+	d := func(ref string) string { return fakeDigest(ref) }
+	tags := fakeTags{
+		"nginx":                        nginxTags,
+		"postgres":                     postgresTags,
+		"node":                         nodeTags,
+		"docker.io/bitnami/postgresql": {"16.4.0-debian-12-r13", "16.4.0-debian-12-r14", "16.6.0-debian-12-r2", "17.2.0-debian-12-r0"},
+		"busybox":                      {"1.36", "1.36.1", "1.37", "1.37.0", "latest"},
+	}
+	for _, tc := range []struct {
+		path, in, want string
+	}{
+		{
+			"Dockerfile",
+			"# syntax=docker/dockerfile:1\nARG BASE=node:20-bookworm-slim\nFROM ${BASE} AS build\nFROM nginx:1.26.1-alpine\n",
+			"# syntax=docker/dockerfile:1@" + d("docker/dockerfile:1") + "\nARG BASE=node:20-bookworm-slim@" + d("node:20-bookworm-slim") +
+				"\nFROM ${BASE} AS build\nFROM nginx:1.28.0-alpine@" + d("nginx:1.28.0-alpine") + "\n",
+		},
+		{
+			"charts/db/values.yaml",
+			"image:\n  registry: docker.io\n  repository: bitnami/postgresql\n  tag: 16.4.0-debian-12-r13 # the chart's default\n  digest: \"\"\n" +
+				"init:\n  image: busybox\n  tag: 1.36\n",
+			"image:\n  registry: docker.io\n  repository: bitnami/postgresql\n  tag: 16.6.0-debian-12-r2 # the chart's default\n  digest: \"" + d("docker.io/bitnami/postgresql:16.6.0-debian-12-r2") + "\"\n" +
+				"init:\n  image: busybox\n  tag: \"1.37@" + d("busybox:1.37") + "\"\n",
+		},
+		{
+			"kustomization.yaml",
+			"images:\n- name: postgres\n  newTag: \"16.3\"\n- name: nginx\n  newTag: 1.26 # floating minor\n- {name: unknown/thing, newTag: '1.0'}\n",
+			"images:\n- name: postgres\n  newTag: \"16.4\"\n  digest: " + d("postgres:16.4") + "\n- name: nginx\n  newTag: \"1.28\" # floating minor\n  digest: " + d("nginx:1.28") +
+				"\n- {name: unknown/thing, newTag: '1.0'}\n",
+		},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			opts := Options{Resolver: &fakeResolver{}, Tags: tags, Policy: Policy{Update: UpdateMinor}}
+			out, changes, failures, _ := Update(context.Background(), tc.path, []byte(tc.in), opts)
+			if string(out) != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", out, tc.want)
+			}
+			checkPinned(t, []byte(tc.in), out, changes)
+			if tc.path == "kustomization.yaml" && (len(failures) != 1 || !strings.Contains(failures[0].Err.Error(), "NAME_UNKNOWN")) {
+				t.Errorf("failures: %v", failures)
+			}
+			// The result is current: a second run changes nothing.
+			again, changes2, _, _ := Update(context.Background(), tc.path, out, opts)
+			if len(changes2) != 0 || string(again) != string(out) {
+				t.Errorf("second run: %+v", changes2)
+			}
+		})
+	}
+}

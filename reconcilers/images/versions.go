@@ -34,8 +34,15 @@ type tagVersion struct {
 	parts  []uint64
 	pre    string // normalised pre-release ("rc.1"); "" for a release
 	suffix string
-	sem    *semver.Version // for ordering, pre-releases included
+	// revision is a trailing -rN of the suffix (Bitnami's
+	// 16.4.0-debian-12-r13): a rebuild of the same version, ordered after
+	// the version and not part of the family.
+	revision uint64
+	sem      *semver.Version // for ordering, pre-releases included
 }
+
+// revisionRe finds a rebuild counter at the end of a suffix.
+var revisionRe = regexp.MustCompile(`^(.*?)-?r(\d{1,9})$`)
 
 // parseTagVersion reads tag as a version; ok is false for tags such as
 // `latest`, `stable`, `nonroot` or `sha256-….sig`, which only get digests.
@@ -65,6 +72,10 @@ func parseTagVersion(tag string) (v tagVersion, ok bool) {
 		v.pre = "alpha." + m[8]
 	case m[7] == "b":
 		v.pre = "beta." + m[8]
+	}
+	if rm := revisionRe.FindStringSubmatch(v.suffix); rm != nil {
+		v.suffix = rm[1]
+		v.revision, _ = strconv.ParseUint(rm[2], 10, 64)
 	}
 	padded := append(append([]uint64{}, v.parts...), 0, 0)
 	v.sem = semver.New(padded[0], padded[1], padded[2], v.pre, "")
@@ -127,11 +138,19 @@ func pickTag(current string, tags []string, mode string) string {
 		if v.pre != "" && cur.pre == "" {
 			continue
 		}
-		if v.sem.Compare(best.sem) > 0 {
+		if v.newerThan(best) {
 			best, bestTag = v, t
 		}
 	}
 	return bestTag
+}
+
+// newerThan orders versions of one family: by version, then revision.
+func (v tagVersion) newerThan(o tagVersion) bool {
+	if c := v.sem.Compare(o.sem); c != 0 {
+		return c > 0
+	}
+	return v.revision > o.revision
 }
 
 // isVersionTag reports whether tag can move at all under an update mode.

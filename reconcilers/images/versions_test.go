@@ -23,6 +23,8 @@ var (
 		3.12-slim-bookworm 3.12.6 3.12.7 3.12.7-slim-bookworm 3.12.7-alpine3.20 3.13 3.13-slim-bookworm 3.13.0
 		3.13.0-slim-bookworm 3.13.0rc3 3.13.0rc3-slim-bookworm 3.14.0a1 3.14.0a1-slim-bookworm 3.14-rc-slim slim latest`)
 	alpineTags = strings.Fields(`3 3.18 3.18.9 3.19 3.19.4 3.20 3.20.3 3.21 3.21.0 edge latest 20240923 20241010`)
+	bitnamiTags = strings.Fields(`16.4.0-debian-12-r9 16.4.0-debian-12-r13 16.4.0-debian-12-r14 16.6.0-debian-12-r1
+		16.6.0-debian-12-r2 17.2.0-debian-12-r0 16 16.6.0 latest`)
 	// Distroless publishes no version tags at all, and cosign signatures
 	// and attestations as sha256-….sig / .att tags.
 	distrolessTags = strings.Fields(`debug debug-nonroot latest nonroot
@@ -79,6 +81,8 @@ func TestPickTag(t *testing.T) {
 		// A tag the registry no longer lists is still only replaced by newer ones.
 		{nginxTags, "1.30", map[string]string{UpdateMajor: "1.30"}},
 		{nil, "1.27", map[string]string{UpdateMajor: "1.27"}},
+		// Bitnami rebuilds: the -rN revision orders, it does not split families.
+		{bitnamiTags, "16.4.0-debian-12-r13", map[string]string{UpdatePatch: "16.4.0-debian-12-r14", UpdateMinor: "16.6.0-debian-12-r2", UpdateMajor: "17.2.0-debian-12-r0"}},
 	} {
 		for mode, want := range tc.want {
 			if got := pickTag(tc.current, tc.tags, mode); got != want {
@@ -102,6 +106,8 @@ func TestParseTagVersion(t *testing.T) {
 		{"3.14.0a1", "|3|alpha.1|"},
 		{"v0.11.0-rc.2", "v|3|rc.2|"},
 		{"22-bookworm", "|1||bookworm"},
+		{"16.4.0-debian-12-r13", "|3||debian-12"},
+		{"1.2.3-r4", "|3||"},
 		{"latest", ""},
 		{"nonroot", ""},
 		{"sha256-0a9b.sig", ""},
