@@ -253,13 +253,8 @@ func (y *yamlFile) imageBesideTag(m, img *yaml.Node, source, ignored string) {
 // newTag and digest. They are pinned by setting digest, which kustomize
 // combines with newTag into name:tag@digest.
 func (y *yamlFile) kustomize(root *yaml.Node, ignored string) {
-	k, images := mapGet(root, "images")
-	ignored = y.pairIgnored(k, images, ignored)
-	images = deref(images)
-	if images == nil || images.Kind != yaml.SequenceNode {
-		return
-	}
-	for i, e := range images.Content {
+	images, ignored := y.listAt(root, "images", ignored)
+	for i, e := range images {
 		e = deref(e)
 		if e == nil || e.Kind != yaml.MappingNode || len(e.Content) < 2 {
 			continue

@@ -22,7 +22,7 @@ var (
 	pythonTags = strings.Fields(`3.11 3.11-slim 3.11.9 3.11.9-slim-bookworm 3.11.10-slim-bookworm 3.12 3.12-slim
 		3.12-slim-bookworm 3.12.6 3.12.7 3.12.7-slim-bookworm 3.12.7-alpine3.20 3.13 3.13-slim-bookworm 3.13.0
 		3.13.0-slim-bookworm 3.13.0rc3 3.13.0rc3-slim-bookworm 3.14.0a1 3.14.0a1-slim-bookworm 3.14-rc-slim slim latest`)
-	alpineTags = strings.Fields(`3 3.18 3.18.9 3.19 3.19.4 3.20 3.20.3 3.21 3.21.0 edge latest 20240923 20241010`)
+	alpineTags  = strings.Fields(`3 3.18 3.18.9 3.19 3.19.4 3.20 3.20.3 3.21 3.21.0 edge latest 20240923 20241010`)
 	bitnamiTags = strings.Fields(`16.4.0-debian-12-r9 16.4.0-debian-12-r13 16.4.0-debian-12-r14 16.6.0-debian-12-r1
 		16.6.0-debian-12-r2 17.2.0-debian-12-r0 16 16.6.0 latest`)
 	// Distroless publishes no version tags at all, and cosign signatures

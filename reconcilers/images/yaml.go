@@ -605,15 +605,21 @@ func (y *yamlFile) action(root *yaml.Node, ignored string) {
 	y.steps(runs, "Action step", ign)
 }
 
+// listAt returns the items of the list under key in mapping m (none when
+// it is not a list) and the ignore reason that applies to them.
+func (y *yamlFile) listAt(m *yaml.Node, key, ignored string) ([]*yaml.Node, string) {
+	k, list := mapGet(m, key)
+	ignored = y.pairIgnored(k, list, ignored)
+	if list = deref(list); list == nil || list.Kind != yaml.SequenceNode {
+		return nil, ignored
+	}
+	return list.Content, ignored
+}
+
 // steps finds `uses: docker://image` in a steps list.
 func (y *yamlFile) steps(parent *yaml.Node, source, ignored string) {
-	k, steps := mapGet(parent, "steps")
-	ignored = y.pairIgnored(k, steps, ignored)
-	steps = deref(steps)
-	if steps == nil || steps.Kind != yaml.SequenceNode {
-		return
-	}
-	for i, step := range steps.Content {
+	steps, ignored := y.listAt(parent, "steps", ignored)
+	for i, step := range steps {
 		ign := y.ignoredAt(step, ignored)
 		uk, uses := mapGet(step, "uses")
 		y.scalar(uses, "docker://", fmt.Sprintf("%s %d uses", source, i+1), y.pairIgnored(uk, uses, ign))
