@@ -220,6 +220,12 @@ func TestFindCases(t *testing.T) {
 			want:    []string{"9:nginx:1.25 [YAML f.image]"},
 		},
 		{
+			name:    "yaml image mappings of unknown shape are noted",
+			path:    "values.yaml",
+			content: "app:\n  image:\n    pullPolicy: Always\n    name: web\n",
+			notes:   []string{"app.image is a mapping without repository or reference"},
+		},
+		{
 			name:    "yaml anchors, tags and aliases",
 			path:    "values.yaml",
 			content: "base: &b\n  image: &img !!str nginx:1\nother:\n  image: *img\n  <<: *b\nmore: {image: &x2 'redis:7'}\n",

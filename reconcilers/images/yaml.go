@@ -504,6 +504,9 @@ func (y *yamlFile) imageValue(m, k, v *yaml.Node, source, ignored string) bool {
 	case k.Value == "image":
 		rk, ref := mapGet(d, "reference")
 		if ref == nil {
+			// Searched further (it may nest images), but said, so that
+			// "why was this not pinned?" has an answer.
+			y.note(y.nodeLine(d), "%s is a mapping without repository or reference; not an image shape tend knows, left alone", source)
 			return false
 		}
 		y.scalar(ref, "", source+".reference", y.pairIgnored(rk, ref, ignored))
