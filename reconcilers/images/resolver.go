@@ -164,14 +164,36 @@ func (r *RegistryResolver) fetch(ctx context.Context, tag name.Tag) (string, err
 	return digest, nil
 }
 
-// list asks the registry for every tag of repo; remote.List follows the
-// registry's pagination.
+// MaxTagPages bounds the pages of one repository's tag list: registry data
+// is untrusted, and a registry that never stops paginating must not hold a
+// run (or its memory) forever. At the default page size that is 100,000
+// tags, more than any real repository has.
+const MaxTagPages = 100
+
+// list asks the registry for every tag of repo, following its pagination.
 func (r *RegistryResolver) list(ctx context.Context, repo name.Repository) ([]string, error) {
 	var tags []string
 	err := r.withAuth(ctx, repo, func(ctx context.Context, auth authn.Authenticator) error {
-		var err error
-		tags, err = remote.List(repo, append([]remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}, r.Options...)...)
-		return err
+		p, err := remote.NewPuller(append([]remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}, r.Options...)...)
+		if err != nil {
+			return err
+		}
+		lister, err := p.Lister(ctx, repo)
+		if err != nil {
+			return err
+		}
+		tags = tags[:0]
+		for pages := 0; lister.HasNext(); pages++ {
+			if pages == MaxTagPages {
+				return fmt.Errorf("the tag list is longer than %d pages", MaxTagPages)
+			}
+			page, err := lister.Next(ctx)
+			if err != nil {
+				return err
+			}
+			tags = append(tags, page.Tags...)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list tags of %s: %w", repo, err)

@@ -224,3 +224,25 @@ func TestUpdateShapes(t *testing.T) {
 		})
 	}
 }
+
+// A registry that paginates forever is cut off after MaxTagPages pages.
+func TestTagListPagesAreBounded(t *testing.T) {
+	tr := newTestRegistry(t)
+	tr.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/tags/list") {
+			return false
+		}
+		last := r.URL.Query().Get("last") + "x"
+		w.Header().Set("Link", "<"+r.URL.Path+"?n=1&last="+last+`>; rel="next"`)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"name":"team/endless","tags":[%q]}`, last)
+		return true
+	})
+	_, err := NewRegistryResolver().Tags(context.Background(), tr.host+"/team/endless")
+	if err == nil || !strings.Contains(err.Error(), "longer than 100 pages") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := tr.count("GET", "/v2/team/endless/tags/list"); got != MaxTagPages {
+		t.Errorf("%d requests, want %d", got, MaxTagPages)
+	}
+}
