@@ -131,7 +131,7 @@ func UpdateRefs(ctx context.Context, content []byte, refs []Ref, opts Options) (
 	if len(changes) == 0 {
 		return content, nil, failures, notes
 	}
-	return splice(content, changes), changes, failures, notes
+	return ApplyChanges(content, changes), changes, failures, notes
 }
 
 // targetTags returns the tag each reference moves to (its own under the
@@ -214,9 +214,15 @@ func parallel[T any](keys []string, fn func(string) T) map[string]T {
 	return results
 }
 
-// splice applies the edits of every change to content. Edits never overlap:
-// each reference owns its bytes.
-func splice(content []byte, changes []Change) []byte {
+// ApplyChanges returns content with the edits of changes applied (all of
+// them, or a subset such as the changes a person has not declined). Edits
+// never overlap: each reference owns its bytes. A reference spread over
+// several keys has several edits, so callers must apply changes through
+// this and never splice Change.New over Ref.Start:End themselves.
+func ApplyChanges(content []byte, changes []Change) []byte {
+	if len(changes) == 0 {
+		return content
+	}
 	var edits []Edit
 	for _, c := range changes {
 		edits = append(edits, c.Edits...)

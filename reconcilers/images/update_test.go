@@ -246,3 +246,26 @@ func TestTagListPagesAreBounded(t *testing.T) {
 		t.Errorf("%d requests, want %d", got, MaxTagPages)
 	}
 }
+
+// ApplyChanges applies any subset of a file's changes, including those of
+// references spread over several keys, and nothing else.
+func TestApplyChangesSubset(t *testing.T) {
+	in := []byte("images:\n- name: redis\n  newTag: \"7.2\"\n- name: nginx\n  newTag: 1.27\n  digest: sha256:" + strings.Repeat("0", 64) + "\n")
+	_, changes, _, _ := Pin(context.Background(), "kustomization.yaml", in, &fakeResolver{})
+	if len(changes) != 2 {
+		t.Fatalf("changes: %+v", changes)
+	}
+	second := ApplyChanges(in, changes[1:])
+	want := strings.Replace(string(in), "sha256:"+strings.Repeat("0", 64), fakeDigest("nginx:1.27"), 1)
+	if string(second) != want {
+		t.Errorf("only the second change:\n%s\nwant:\n%s", second, want)
+	}
+	first := ApplyChanges(in, changes[:1])
+	want = strings.Replace(string(in), "newTag: \"7.2\"\n", "newTag: \"7.2\"\n  digest: "+fakeDigest("redis:7.2")+"\n", 1)
+	if string(first) != want {
+		t.Errorf("only the first change:\n%s\nwant:\n%s", first, want)
+	}
+	if got := ApplyChanges(in, nil); string(got) != string(in) {
+		t.Errorf("no changes altered the file")
+	}
+}
