@@ -208,7 +208,7 @@ func (y *yamlFile) lineEnding() string {
 // isImageKey reports whether a key names an image map in Helm values:
 // `image`, or a name ending in Image (`initImage`, `sidecar_image`).
 func isImageKey(k string) bool {
-	return k == "image" || strings.HasSuffix(strings.ToLower(k), "image")
+	return len(k) >= len("image") && strings.EqualFold(k[len(k)-len("image"):], "image")
 }
 
 // helmImage considers a Helm-style `image: {registry?, repository, tag,
