@@ -35,15 +35,19 @@ func (p Policy) filter(refs []Ref) (kept []Ref, notes []Note) {
 }
 
 // ignores returns the first ignore pattern matching the image name, or "".
-// A name is matched as written ("nginx"), canonically
-// ("index.docker.io/library/nginx") and in Docker Hub's short canonical form
-// ("docker.io/library/nginx"), so that people can write any of them.
+// A name is matched as written, canonically
+// ("index.docker.io/library/nginx") and, on Docker Hub, in its shorter forms
+// ("docker.io/library/nginx", "library/nginx", "nginx"), so that people can
+// write any of them.
 func (p Policy) ignores(name string) string {
 	forms := []string{name}
 	if c := imagename.Canonical(name); c != "" {
 		forms = append(forms, c)
 		if rest, ok := strings.CutPrefix(c, "index.docker.io/"); ok {
 			forms = append(forms, "docker.io/"+rest, rest)
+			if short, ok := strings.CutPrefix(rest, "library/"); ok {
+				forms = append(forms, short)
+			}
 		}
 	}
 	for _, pattern := range p.Ignore {
