@@ -220,6 +220,18 @@ func TestFindCases(t *testing.T) {
 			want:    []string{"9:nginx:1.25 [YAML f.image]"},
 		},
 		{
+			name:    "helm maps: digest key and digest in the tag together are left alone",
+			path:    "values.yaml",
+			content: "image:\n  repository: nginx\n  tag: \"1.27@sha256:" + strings.Repeat("a", 64) + "\"\n  digest: \"\"\n",
+			notes:   []string{"its tag carries a digest, which belongs in the digest key"},
+		},
+		{
+			name:    "kustomize: a digest in newTag is left alone",
+			path:    "kustomization.yaml",
+			content: "images:\n- name: nginx\n  newTag: 1.27@sha256:" + strings.Repeat("a", 64) + "\n",
+			notes:   []string{"its tag carries a digest, which belongs in the digest key"},
+		},
+		{
 			name:    "yaml image mappings of unknown shape are noted",
 			path:    "values.yaml",
 			content: "app:\n  image:\n    pullPolicy: Always\n    name: web\n",

@@ -98,6 +98,10 @@ func (y *yamlFile) splitHasTag(s splitSpec, line int, nm string) bool {
 
 // splitDigest locates the digest key's value, or where one will go.
 func (y *yamlFile) splitDigest(s splitSpec, f *refFields, line int, nameTag string) (string, bool) {
+	if strings.Contains(nameTag, "@") {
+		y.note(line, "%s %q: its tag carries a digest, which belongs in the digest key; left alone", s.source, nameTag)
+		return "", false
+	}
 	if !s.digestKey {
 		return "", y.digestInsertion(s, f, line, nameTag)
 	}
