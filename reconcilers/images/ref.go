@@ -14,7 +14,9 @@ import (
 type Ref struct {
 	// Start and End are the byte offsets in the file of the reference text:
 	// content[Start:End] == Text, and it is exactly the part Pin replaces
-	// (without quotes, `docker://` prefixes or `--from=` flags).
+	// (without quotes, `docker://` prefixes or `--from=` flags). For a
+	// reference spread over several keys (see Split) they are the tag's
+	// value, and the Change's Edits say what is rewritten.
 	Start, End int
 	// Line is the 1-based line of Start, counting "\n" as editors do.
 	Line int
@@ -28,11 +30,14 @@ type Ref struct {
 	// Digest is "" when the reference is not pinned yet.
 	Digest string
 	// Source says where the reference sits, for people: "Dockerfile FROM",
-	// "Dockerfile COPY --from", "Compose service web",
+	// "Dockerfile COPY --from", "Dockerfile # syntax",
+	// "Dockerfile ARG BASE (FROM on line 7)", "Compose service web",
 	// "Actions job build container", "Actions job build service redis",
 	// "Actions job build step 2 uses", "Action runs.image",
 	// "Kubernetes Deployment/web spec.template.spec.containers[0].image",
-	// "YAML sidecar.image" (other YAML), …
+	// "Kubernetes Pod/p spec.volumes[0].image.reference",
+	// "kustomize images[2]", "YAML sidecar.image" (other YAML, Helm
+	// values), …
 	Source string
 
 	// fields is set for a reference spread over several YAML keys (Helm's
