@@ -56,7 +56,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger)}
+	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger),
+		Fresh: req.Steering.Fresh, Recreate: req.Steering.Recreate}
 	var failures []Failure
 	if !file.Exists {
 		// Deleted (or never there): nothing to pin. An open PR for it is
