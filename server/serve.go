@@ -164,7 +164,7 @@ func (a *app) wire(ctx context.Context) error {
 	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
-	manager := &changes.Manager{Identity: a.identity, Counter: a.st}
+	manager := &changes.Manager{Identity: a.identity, Counter: a.st, Declines: a.st}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {
 		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")

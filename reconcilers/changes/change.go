@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/keys"
 )
@@ -45,6 +46,16 @@ type Change struct {
 	Incomplete bool
 	// Extra is bookkeeping a reconciler keeps in the PR's state block.
 	Extra map[string]string
+	// Proposal is what the change proposes, in the terms a person's
+	// decline is remembered in (kept in the PR's state block); nil stands
+	// for the desired-state hash.
+	Proposal *botpr.Proposal
+	// Withheld counts the parts of the desired state the reconciler left
+	// out because people declined them (see Prior).
+	Withheld int
+	// Prior is the Manager.Prior the reconciler read, if any; Apply reads
+	// it again when nil.
+	Prior *Prior
 }
 
 // FileChange is one file of a Change.

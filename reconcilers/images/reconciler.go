@@ -49,7 +49,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger)}
+	// What people declined is left out of the change (see decline.go).
+	prior, err := r.Changes.Prior(ctx, req.Client, k.Owner, k.Repo, k)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger), Prior: prior}
 	var failures []Failure
 	if !file.Exists {
 		// Deleted (or never there): nothing to pin. An open PR for it is
@@ -68,13 +73,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 			resolver = NewRegistryResolver()
 		}
 		refs, notes := Find(k.Path, file.Content)
-		out, pins, fails := PinRefs(ctx, file.Content, refs, resolver)
+		_, pins, fails := PinRefs(ctx, file.Content, refs, resolver)
+		out, pins, withheld := withholdDeclined(file.Content, pins, prior.Decline)
 		failures = fails
 		if err := ctx.Err(); err != nil {
 			return reconcilers.Result{}, err
 		}
 		c.Files = []changes.FileChange{{Path: k.Path, Base: file.Content, BaseExists: true, Desired: out, Note: pinNote(pins, fails)}}
 		c.Title, c.Summary = describe(k.Path, pins)
+		c.Summary += withheldNote(withheld, prior.Decline)
+		c.Proposal, c.Withheld = proposalOf(pins), len(withheld)
 		c.Details = details(refs, pins, fails, notes)
 		c.Incomplete = len(fails) > 0
 		for _, f := range fails {
