@@ -79,6 +79,14 @@ type run struct {
 	relRepo  string
 	inputs   string
 	checkRun int64 // the in-progress check run, if one was created
+	// prior is the key's newest PR and what people declined.
+	prior *changes.Prior
+	// keySHA is the blob SHA of the key's file on the base (path keys).
+	keySHA string
+	// idleHead is what the memo remembers as the head when the key has no
+	// open PR: "" or, once a writer asked for a declined PR again, a mark
+	// of that request, so that it brings exactly one run.
+	idleHead string
 }
 
 // Reconcile implements reconcilers.Reconciler.
@@ -92,13 +100,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	rn := &run{req: req, k: k, base: base}
-	pr, st, err := r.Changes.PR(ctx, client, k.Owner, k.Repo, k)
+	prior, err := r.Changes.Prior(ctx, client, k.Owner, k.Repo, k)
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	if pr != nil && pr.GetState() == "open" {
-		rn.pr, rn.st = pr, st
+	rn := &run{req: req, k: k, base: base, prior: prior}
+	if pr := prior.PR; pr != nil && pr.GetState() == "open" {
+		rn.pr, rn.st = pr, prior.State
 	}
 
 	var keyFile changes.File
@@ -151,19 +159,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		}
 	}
 
-	rn.inputs = r.inputsHash(rn, keyFile.SHA)
-	memo, err := r.Usage.GetAgentMemo(ctx, k.String())
-	if err != nil {
-		return reconcilers.Result{}, err
+	rn.inputs, rn.keySHA = r.inputsHash(rn, keyFile.SHA), keyFile.SHA
+	if prior.Reconsidered() {
+		rn.idleHead = fmt.Sprintf("reconsidered:#%d", prior.PR.GetNumber())
 	}
-	head := ""
+	head := rn.idleHead
 	if rn.pr != nil {
 		head = rn.pr.GetHead().GetSHA()
 	}
-	if memo.Inputs == rn.inputs && memo.Head == head {
-		// Nothing the run depends on changed since the last one.
-		r.Metrics.record("unchanged", nil)
-		return reconcilers.Result{Outcome: "unchanged"}, nil
+	if skip, err := r.skip(ctx, rn, head); err != nil || skip != "" {
+		return reconcilers.Result{Outcome: skip}, err
 	}
 	if rn.pr != nil && rn.pr.GetHead().GetSHA() != rn.st.Head {
 		// People pushed to the PR: the change manager says so once and
@@ -212,6 +217,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return reconcilers.Result{Outcome: "budget-daily", RequeueAfter: time.Until(tomorrow) + time.Minute}, nil
 	}
 	return r.runAgent(ctx, rn, target, day)
+}
+
+// skip says why the run need not call the model ("" when it must): nothing
+// it depends on changed since the last run, or people declined what it
+// would propose (a writer's /reconcile on the declined PR withdraws that,
+// and changes the memo's head).
+func (r *Reconciler) skip(ctx context.Context, rn *run, head string) (string, error) {
+	memo, err := r.Usage.GetAgentMemo(ctx, rn.k.String())
+	if err != nil {
+		return "", err
+	}
+	if memo.Inputs == rn.inputs && memo.Head == head {
+		r.Metrics.record("unchanged", nil)
+		return "unchanged", nil
+	}
+	if rn.pr != nil {
+		return "", nil
+	}
+	declined, err := r.stillDeclined(ctx, rn)
+	if err != nil || !declined {
+		return "", err
+	}
+	// Not remembered in the memo: a change to a file the declined run
+	// read, which the memo does not cover, must bring a new run.
+	r.Metrics.record("declined", nil)
+	return "declined", nil
 }
 
 func (r *Reconciler) daily() int64 {
@@ -295,6 +326,7 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 			}
 			c.Files = r.withBase(ctx, rn, files, prFiles)
 			c.Title, c.Summary = rec.Title, rec.Rationale
+			c.Proposal = r.proposal(rn, tree.Reads(), prFiles)
 		}
 		out, err := r.Changes.Apply(ctx, client, k.Owner, k.Repo, c)
 		if err != nil {
@@ -343,7 +375,7 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 
 // change is the key's Change with everything but its files.
 func (r *Reconciler) change(rn *run) *changes.Change {
-	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger)}
+	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger), Prior: rn.prior}
 	if rn.k.Kind() == keys.KindIssue {
 		c.Fixes = rn.k.Issue
 	}
@@ -356,6 +388,9 @@ func (r *Reconciler) change(rn *run) *changes.Change {
 }
 
 func (r *Reconciler) remember(ctx context.Context, rn *run, outcome, head string) error {
+	if head == "" {
+		head = rn.idleHead
+	}
 	return r.Usage.SetAgentMemo(ctx, rn.k.String(), Memo{Inputs: rn.inputs, Outcome: outcome, Head: head})
 }
 
