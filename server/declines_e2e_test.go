@@ -22,7 +22,7 @@ func twoContainers(app, side string, replicas int) string {
 func declineNotes(w *liveWorld, pr int) []fakegithub.Comment {
 	var out []fakegithub.Comment
 	for _, c := range w.gh.Comments(w.repo, pr) {
-		if c.User == w.gh.BotLogin() && strings.Contains(c.Body, "<!-- tend:declined -->") {
+		if c.User == w.gh.BotLogin() && strings.Contains(c.Body, "<!-- tend:declined") {
 			out = append(out, c)
 		}
 	}
@@ -175,7 +175,9 @@ func TestReconcileOnDeclinedPR(t *testing.T) {
 	}
 
 	// Declined again: one more comment. Its branch deleted, a /reconcile
-	// recreates it as a new PR.
+	// recreates it as a new PR. (Timestamps have whole seconds: a close in
+	// the second of the first one would look like the same close.)
+	fakegithub.WaitNextSecond()
 	w.gh.ClosePR("acme/web", pr.Number, "alice")
 	w.settle(t)
 	if n := len(declineNotes(w, pr.Number)); n != 2 {

@@ -78,6 +78,20 @@ func (d Decline) Has(pr int) bool { return slices.Contains(d.PRs, pr) }
 // declined.
 func (d Decline) DeclinedRewrite(rewrite string) bool { return slices.Contains(d.Rewrites, rewrite) }
 
+// CoversRewrites reports whether p proposes rewrites and people declined
+// every one of them.
+func (d Decline) CoversRewrites(p Proposal) bool {
+	if len(p.Rewrites) == 0 {
+		return false
+	}
+	for _, r := range p.Rewrites {
+		if !d.DeclinedRewrite(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // Marshal renders d for storage.
 func (d Decline) Marshal() string {
 	b, _ := json.Marshal(d)
@@ -94,6 +108,24 @@ func ParseDecline(s string) (Decline, error) {
 		return Decline{}, fmt.Errorf("parse decline: %w", err)
 	}
 	return d, nil
+}
+
+// MaxProposalBytes bounds the rewrites a proposal keeps in a PR's state
+// block. A file with more distinct rewrites than fit (some 300) has the
+// rest proposed but not remembered when the PR is declined.
+const MaxProposalBytes = 32 << 10
+
+// Bounded returns p with its rewrites cut to MaxProposalBytes.
+func (p Proposal) Bounded() Proposal {
+	size := 0
+	for i, r := range p.Rewrites {
+		size += len(r) + 3
+		if size > MaxProposalBytes {
+			p.Rewrites = p.Rewrites[:i:i]
+			break
+		}
+	}
+	return p
 }
 
 // SortedRewrites returns rewrites sorted and without repeats.

@@ -36,6 +36,9 @@ type State struct {
 	// Reconsidered is set when a writer asked, with /reconcile on the
 	// closed PR, for its change anyway: the decline no longer holds.
 	Reconsidered bool `json:"reconsidered,omitempty"`
+	// Handled is the id of the last comment command tend acted on for this
+	// PR: only newer comments are read as commands.
+	Handled int64 `json:"handled,omitempty"`
 	// HumanNotified is set once tend has commented that people pushed to
 	// the branch.
 	HumanNotified bool `json:"human,omitempty"`
@@ -46,8 +49,10 @@ type State struct {
 const (
 	stateOpen  = "<!-- tend:state "
 	stateClose = " -->"
-	// maxStateLen bounds what is parsed out of an untrusted body.
-	maxStateLen = 16 << 10
+	// maxStateLen bounds what is parsed out of an untrusted body. A PR
+	// body holds at most 65,536 characters; the block may take most of
+	// them (a proposal lists a file's rewrites, see MaxProposalBytes).
+	maxStateLen = 48 << 10
 )
 
 // FormatState renders the block. JSON's HTML escaping turns "<" and ">"

@@ -73,12 +73,12 @@ func (s *Store) RenameRepoDeclines(ctx context.Context, from, to string) error {
 			return err
 		}
 		for _, r := range all {
-			if _, err := tx.Exec(ctx, `DELETE FROM tend_decline WHERE key = $1`, r.key); err != nil {
-				return fmt.Errorf("move the decline of %s: %w", r.key, err)
-			}
 			k, err := keys.Parse(r.key)
 			if err != nil {
-				continue // not a key tend could run any more
+				continue // not a key of tend's: left as it is
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM tend_decline WHERE key = $1`, r.key); err != nil {
+				return fmt.Errorf("move the decline of %s: %w", r.key, err)
 			}
 			k.Owner, k.Repo = newOwner, newName
 			if _, err := tx.Exec(ctx, `INSERT INTO tend_decline (key, repo, decline, at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`,

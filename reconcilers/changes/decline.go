@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
@@ -118,11 +119,11 @@ func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner,
 		}
 		zerolog.Ctx(ctx).Info().Int("pr", n).Msg("a person declined the PR; recorded")
 	}
-	asked, err := m.reconsiderAsked(ctx, client, owner, repo, pr, comments)
+	asked, err := m.reconsiderAsked(ctx, client, owner, repo, pr, p.State.Handled, comments)
 	if err != nil || asked == nil {
 		return err
 	}
-	p.State.Reconsidered = true
+	p.State.Reconsidered, p.State.Handled = true, asked.GetID()
 	if err := m.editState(ctx, client, owner, repo, pr, p.State); err != nil {
 		return err
 	}
@@ -161,19 +162,26 @@ func (m *Manager) editState(ctx context.Context, client *github.Client, owner, r
 	return nil
 }
 
-// declinedMarker identifies tend's comment on a declined PR, so that a run
-// interrupted between commenting and marking the state block does not
-// comment twice.
-const declinedMarker = "<!-- tend:declined -->"
+// declinedMarker identifies tend's comment on a declined PR, for the close
+// it answers, so that a run interrupted between commenting and marking the
+// state block does not comment twice, and a PR closed again (after a
+// /reconcile reopened it) gets its own comment.
+const declinedMarker = "<!-- tend:declined"
 
-// sayDeclined comments on a declined PR, unless tend already did.
+func declinedMark(pr *github.PullRequest) string {
+	return declinedMarker + " " + pr.GetClosedAt().UTC().Format(time.RFC3339) + " -->"
+}
+
+// sayDeclined comments on a declined PR, unless tend already did for this
+// close.
 func (m *Manager) sayDeclined(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, comments []*github.IssueComment) error {
+	mark := declinedMark(pr)
 	for _, c := range comments {
-		if m.Identity.IsBot(c.GetUser().GetLogin(), c.GetUser().GetType()) && strings.Contains(c.GetBody(), declinedMarker) {
+		if m.Identity.IsBot(c.GetUser().GetLogin(), c.GetUser().GetType()) && strings.Contains(c.GetBody(), mark) {
 			return nil
 		}
 	}
-	msg := declinedMessage(proposalOf(st)) + "\n" + declinedMarker
+	msg := declinedMessage(proposalOf(st)) + "\n" + mark
 	if _, _, err := client.Issues.CreateComment(ctx, owner, repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(msg)}); err != nil {
 		return fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)
 	}

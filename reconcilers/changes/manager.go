@@ -82,10 +82,11 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 	if pr != nil && pr.GetState() == "open" {
 		return m.applyOpen(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
 	}
-	// A person closed a PR with this very content: declined, whatever
-	// the reconciler's own terms say (PRs from before proposals existed
-	// have only their hash).
-	declined := len(diff) > 0 && prior.Decline.Hash == hash && !prior.Reconsidered()
+	// A person closed a PR with this very content (PRs from before
+	// proposals existed have only their hash), or declined every rewrite
+	// proposed: declined, even if the reconciler did not leave them out.
+	declined := len(diff) > 0 && !prior.Reconsidered() &&
+		(prior.Decline.Hash == hash || (c.Proposal != nil && prior.Decline.CoversRewrites(*c.Proposal)))
 	if len(diff) == 0 || declined {
 		return m.nothingToPropose(ctx, owner, repo, c, pr, declined || c.Withheld > 0)
 	}
@@ -341,9 +342,10 @@ func commitMessage(c *Change) string {
 }
 
 func (m *Manager) newState(c *Change, hash, head string) botpr.State {
-	prop := c.Proposal
-	if prop == nil || prop.Empty() {
-		prop = &botpr.Proposal{Hash: hash}
+	prop := &botpr.Proposal{Hash: hash}
+	if c.Proposal != nil && !c.Proposal.Empty() {
+		bounded := c.Proposal.Bounded()
+		prop = &bounded
 	}
 	return botpr.State{Version: 1, Key: c.Key.String(), Hash: hash, BaseHash: c.baseHash(), Base: c.Base.Commit, Head: head, Extra: c.Extra, Proposal: prop}
 }

@@ -11,16 +11,16 @@ import (
 )
 
 // reconsiderAsked returns the first comment, made on a declined PR since it
-// closed, in which a person with write access asks for its change anyway
+// closed and newer than the last command handled, in which a person with write access asks for its change anyway
 // with `/reconcile` (nil when there is none). It is the closed-PR path of
 // tend's comment commands, read level-triggered from the PR like the rest
 // of a run's input; comments from people without write access are ignored.
-func (m *Manager) reconsiderAsked(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, comments []*github.IssueComment) (*github.IssueComment, error) {
+func (m *Manager) reconsiderAsked(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, handled int64, comments []*github.IssueComment) (*github.IssueComment, error) {
 	closed := pr.GetClosedAt()
 	checked := map[string]bool{}
 	for _, c := range comments {
 		login := c.GetUser().GetLogin()
-		if login == "" || m.Identity.IsBot(login, c.GetUser().GetType()) || !asksToReconcile(c.GetBody()) {
+		if c.GetID() <= handled || login == "" || m.Identity.IsBot(login, c.GetUser().GetType()) || !asksToReconcile(c.GetBody()) {
 			continue
 		}
 		if !closed.IsZero() && c.GetCreatedAt().Before(closed.Time) {
