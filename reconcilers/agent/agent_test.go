@@ -87,7 +87,7 @@ func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &changes.Manager{Identity: botpr.NewIdentity(gh.AppID(), "tend"), Counter: st}
+	m := &changes.Manager{Identity: botpr.NewIdentity(gh.AppID(), "tend"), Counter: st, Declines: st}
 	rec := &agent.Reconciler{Changes: m, Model: model, ModelName: "gemini-test", Usage: storeUsage{st}, Metrics: agent.NewMetrics(nil)}
 	w := &worker.Worker{
 		Clients:       clients,
