@@ -52,6 +52,24 @@ func sendClosedAgain(t *testing.T, w *liveWorld, pr int) {
 	}
 }
 
+// declinedWorld is a repository with one images rule and the manifest
+// deploy/app.yaml, whose PR tend opened and alice (a writer) closed
+// unmerged. It returns the PR's branch and the closed PR.
+func declinedWorld(t *testing.T, reg *testRegistry, manifest string) (*liveWorld, string, fakegithub.PullRequest) {
+	t.Helper()
+	w := newWorld(t, reg, worldOptions{repo: "acme/web", webhooks: true, files: map[string]string{
+		".github/tend.yaml": imagesConfig, "deploy/app.yaml": manifest,
+	}})
+	w.gh.SetPermission("acme/web", "alice", "write")
+	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	w.enqueue(t, "acme/web:pin-images")
+	w.settle(t)
+	pr := w.prFor(t, branch)
+	w.gh.ClosePR("acme/web", pr.Number, "alice")
+	w.settle(t)
+	return w, branch, pr
+}
+
 // What a person declines stays declined: resyncs, redelivered events,
 // unrelated edits to the file and a restart bring no new PR and no second
 // comment; a tag that moves brings a PR with only the new rewrite, and the
@@ -61,16 +79,7 @@ func TestDeclinedImagesStayDeclined(t *testing.T) {
 	reg.push(t, "acme/app", "1.0", false)
 	sideDigest := reg.push(t, "acme/side", "2", false)
 	appRef, sideRef := reg.ref("acme/app", "1.0"), reg.ref("acme/side", "2")
-	w := newWorld(t, reg, worldOptions{repo: "acme/web", webhooks: true, files: map[string]string{
-		".github/tend.yaml": imagesConfig, "deploy/app.yaml": twoContainers(appRef, sideRef, 2),
-	}})
-	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
-	w.enqueue(t, "acme/web:pin-images")
-	w.settle(t)
-	first := w.prFor(t, branch)
-
-	w.gh.ClosePR("acme/web", first.Number, "alice")
-	w.settle(t)
+	w, branch, first := declinedWorld(t, reg, twoContainers(appRef, sideRef, 2))
 	notes := declineNotes(w, first.Number)
 	if len(notes) != 1 {
 		t.Fatalf("%d decline comments on the closed PR, want 1", len(notes))
@@ -133,16 +142,7 @@ func TestReconcileOnDeclinedPR(t *testing.T) {
 	reg := newRegistry(t)
 	digest := reg.push(t, "acme/app", "1.0", false)
 	appRef := reg.ref("acme/app", "1.0")
-	w := newWorld(t, reg, worldOptions{repo: "acme/web", webhooks: true, files: map[string]string{
-		".github/tend.yaml": imagesConfig, "deploy/app.yaml": deployment(appRef),
-	}})
-	w.gh.SetPermission("acme/web", "alice", "write")
-	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
-	w.enqueue(t, "acme/web:pin-images")
-	w.settle(t)
-	pr := w.prFor(t, branch)
-	w.gh.ClosePR("acme/web", pr.Number, "alice")
-	w.settle(t)
+	w, branch, pr := declinedWorld(t, reg, deployment(appRef))
 
 	w.gh.AddComment("acme/web", pr.Number, "bob", "/reconcile")
 	w.settle(t)
