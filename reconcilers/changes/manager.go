@@ -80,7 +80,7 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 		}
 	}
 	if pr != nil && pr.GetState() == "open" {
-		return m.applyOpen(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+		return m.applyToOpenPR(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
 	}
 	// A person closed a PR with this very content (PRs from before
 	// proposals existed have only their hash), or declined every rewrite
@@ -100,8 +100,11 @@ func deref(o *Outcome) Outcome {
 	return *o
 }
 
-// applyOpen brings the key's open PR in line with c.
-func (m *Manager) applyOpen(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, st botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
+// applyToOpenPR makes the key's open PR match c: it leaves people's
+// commits alone, resolves the PR when nothing differs any more, and
+// regenerates it when the desired state changed or the moved base
+// conflicts with it.
+func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, st botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
 	out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
 	if pr.GetHead().GetSHA() != st.Head {
 		// People's commits are never overwritten, nor their branch
@@ -116,15 +119,15 @@ func (m *Manager) applyOpen(ctx context.Context, client *github.Client, owner, r
 		return m.resolve(ctx, client, owner, repo, pr, st, c)
 	}
 	if st.Hash == hash && st.BaseHash == c.baseHash() {
-		if st.Base == c.Base.Commit {
-			out.Action = "up-to-date"
-			return out, nil
+		upToDate := st.Base == c.Base.Commit
+		if !upToDate {
+			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
+			if err != nil {
+				return Outcome{}, err
+			}
+			upToDate = !conflicting
 		}
-		conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
-		if err != nil {
-			return Outcome{}, err
-		}
-		if !conflicting {
+		if upToDate {
 			out.Action = "up-to-date"
 			return out, nil
 		}
@@ -137,14 +140,8 @@ func (m *Manager) applyOpen(ctx context.Context, client *github.Client, owner, r
 // for a PR slot nor holds one (its PR, if any, is closed). declined says
 // that what it would propose was declined by people.
 func (m *Manager) nothingToPropose(ctx context.Context, owner, repo string, c *Change, pr *github.PullRequest, declined bool) (Outcome, error) {
-	if m.Counter != nil {
-		full := strings.ToLower(owner + "/" + repo)
-		if err := m.Counter.StopWaiting(ctx, full, c.Key.String()); err != nil {
-			return Outcome{}, err
-		}
-		if err := m.Counter.ReleasePR(ctx, full, c.Key.String()); err != nil {
-			return Outcome{}, err
-		}
+	if err := m.leaveSlot(ctx, owner, repo, c.Key); err != nil {
+		return Outcome{}, err
 	}
 	out := Outcome{Action: "noop"}
 	if declined {
@@ -236,6 +233,19 @@ func (m *Manager) reopen(ctx context.Context, client *github.Client, owner, repo
 	}
 	zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Msg("reopened a declined PR on request")
 	return reopened, st, nil, nil
+}
+
+// leaveSlot takes a key off the repository's open-PR count and off the
+// keys that wait for a slot.
+func (m *Manager) leaveSlot(ctx context.Context, owner, repo string, k keys.Key) error {
+	if m.Counter == nil {
+		return nil
+	}
+	full := strings.ToLower(owner + "/" + repo)
+	if err := m.Counter.StopWaiting(ctx, full, k.String()); err != nil {
+		return err
+	}
+	return m.Counter.ReleasePR(ctx, full, k.String())
 }
 
 // wake returns keys waiting for a PR slot in the repository. Waking more
