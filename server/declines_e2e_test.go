@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,16 +157,16 @@ func TestReconcileOnDeclinedPR(t *testing.T) {
 	if reopened.State != "open" || reopened.HeadSHA != pr.HeadSHA {
 		t.Fatalf("after a writer's /reconcile the PR is %s at %s; want reopened at %s", reopened.State, reopened.HeadSHA, pr.HeadSHA)
 	}
-	var thanked bool
+	var reactions []string
 	for _, c := range w.gh.Comments("acme/web", pr.Number) {
-		if c.ID == ask {
-			for _, r := range c.Reactions {
-				thanked = thanked || (r.Content == "+1" && r.User == w.gh.BotLogin())
+		for _, r := range c.Reactions {
+			if r.User == w.gh.BotLogin() {
+				reactions = append(reactions, fmt.Sprintf("%d:%s", c.ID, r.Content))
 			}
 		}
 	}
-	if !thanked {
-		t.Errorf("no +1 on the accepted /reconcile")
+	if want := fmt.Sprintf("%d:eyes,%d:+1", ask, ask); strings.Join(reactions, ",") != want {
+		t.Errorf("tend's reactions = %v; want eyes and +1 on the accepted /reconcile only", reactions)
 	}
 	// Resyncs leave the reopened PR alone.
 	w.enqueue(t, "acme/web:pin-images")

@@ -123,6 +123,7 @@ func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner,
 	if err != nil || asked == nil {
 		return err
 	}
+	m.react(ctx, client, owner, repo, asked, "eyes")
 	p.State.Reconsidered, p.State.Handled = true, asked.GetID()
 	if err := m.editState(ctx, client, owner, repo, pr, p.State); err != nil {
 		return err
@@ -130,11 +131,16 @@ func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner,
 	if err := m.clearDecline(ctx, p); err != nil {
 		return err
 	}
-	if _, _, err := client.Reactions.CreateIssueCommentReaction(ctx, owner, repo, asked.GetID(), "+1"); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("reacting to /reconcile")
-	}
+	m.react(ctx, client, owner, repo, asked, "+1")
 	zerolog.Ctx(ctx).Info().Int("pr", n).Str("by", asked.GetUser().GetLogin()).Msg("decline withdrawn by /reconcile on the closed PR")
 	return nil
+}
+
+// react puts a reaction on a command comment; failing to is only logged.
+func (m *Manager) react(ctx context.Context, client *github.Client, owner, repo string, c *github.IssueComment, content string) {
+	if _, _, err := client.Reactions.CreateIssueCommentReaction(ctx, owner, repo, c.GetID(), content); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("reaction", content).Msg("reacting to a command")
+	}
 }
 
 func (m *Manager) saveDecline(ctx context.Context, owner, repo string, p *Prior) error {
