@@ -59,18 +59,13 @@ func (s *Store) RenameRepoDeclines(ctx context.Context, from, to string) error {
 			key, decline string
 			at           int64
 		}
-		var all []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.key, &r.decline, &r.at); err != nil {
-				rows.Close()
-				return err
-			}
-			all = append(all, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		all, err := scanAll(rows, func(r Rows) (row, error) {
+			var v row
+			err := r.Scan(&v.key, &v.decline, &v.at)
+			return v, err
+		})
+		if err != nil {
+			return fmt.Errorf("read the declines of %s: %w", from, err)
 		}
 		for _, r := range all {
 			k, err := keys.Parse(r.key)
