@@ -119,6 +119,14 @@ func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner,
 		}
 		zerolog.Ctx(ctx).Info().Int("pr", n).Msg("a person declined the PR; recorded")
 	}
+	return m.withdrawIfAsked(ctx, client, owner, repo, p, comments)
+}
+
+// withdrawIfAsked withdraws the decline of p.PR when a writer commented
+// /reconcile on it since it closed (see reconsiderAsked), acknowledging
+// the comment with eyes and then +1.
+func (m *Manager) withdrawIfAsked(ctx context.Context, client *github.Client, owner, repo string, p *Prior, comments []*github.IssueComment) error {
+	pr := p.PR
 	asked, err := m.reconsiderAsked(ctx, client, owner, repo, pr, p.State.Handled, comments)
 	if err != nil || asked == nil {
 		return err
@@ -132,7 +140,7 @@ func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner,
 		return err
 	}
 	m.react(ctx, client, owner, repo, asked, "+1")
-	zerolog.Ctx(ctx).Info().Int("pr", n).Str("by", asked.GetUser().GetLogin()).Msg("decline withdrawn by /reconcile on the closed PR")
+	zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Str("by", asked.GetUser().GetLogin()).Msg("decline withdrawn by /reconcile on the closed PR")
 	return nil
 }
 
