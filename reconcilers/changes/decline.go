@@ -69,12 +69,28 @@ func (m *Manager) Prior(ctx context.Context, client *github.Client, owner, repo 
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("unreadable decline record; rebuilding it from the PR")
 		}
 	}
-	if declinedBy(pr, st) {
-		if err := m.noteDecline(ctx, client, owner, repo, p); err != nil {
-			return nil, err
-		}
+	switch {
+	case declinedBy(pr, st):
+		err = m.noteDecline(ctx, client, owner, repo, p)
+	case pr != nil && pr.GetState() == "open" && (st.Declined || p.Decline.Has(pr.GetNumber())):
+		err = m.reopenedByPerson(ctx, client, owner, repo, p)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// reopenedByPerson withdraws the decline of a declined PR a person
+// reopened: they want it after all, and its change must not be left out
+// of it (which would close it as resolved).
+func (m *Manager) reopenedByPerson(ctx context.Context, client *github.Client, owner, repo string, p *Prior) error {
+	if err := m.clearDecline(ctx, p); err != nil {
+		return err
+	}
+	p.State.Declined, p.State.Reconsidered = false, false
+	zerolog.Ctx(ctx).Info().Int("pr", p.PR.GetNumber()).Msg("a person reopened a declined PR; decline withdrawn")
+	return m.editState(ctx, client, owner, repo, p.PR, p.State)
 }
 
 // proposalOf is what a PR proposed; a PR from before proposals existed
@@ -252,6 +268,6 @@ func declinedMessage(p botpr.Proposal) string {
 	default:
 		b.WriteString("tend proposes a change for this key again only when the change it would propose differs from this one.\n\n")
 	}
-	b.WriteString("To have it proposed anyway, comment `/reconcile` on this pull request (people with write access): tend withdraws the decline and reopens or recreates it.")
+	b.WriteString("To have it proposed anyway, comment `/reconcile` on this pull request (people with write access): tend withdraws the decline and reopens or recreates it. Reopening it yourself withdraws the decline too.")
 	return b.String()
 }

@@ -232,3 +232,31 @@ func TestDeclinedMessage(t *testing.T) {
 		t.Errorf("hash message: %s", other)
 	}
 }
+
+// A person who reopens a declined PR wants it after all: the decline is
+// withdrawn, and the PR keeps its change.
+func TestReopenedByPerson(t *testing.T) {
+	b := newDeclineBench(t)
+	out := b.apply(t, "new\n", "img:1@sha256:1")
+	b.gh.ClosePR("acme/web", out.PR, "alice")
+	if p := b.prior(t); !p.Decline.Has(out.PR) {
+		t.Fatalf("not declined: %+v", p.Decline)
+	}
+	b.gh.ReopenPR("acme/web", out.PR, "alice")
+	p := b.prior(t)
+	if p.Decline.Has(out.PR) || len(p.Decline.Rewrites) != 0 || p.State.Declined {
+		t.Fatalf("after the reopen: decline %+v, state %+v", p.Decline, p.State)
+	}
+	if stored, _ := b.store.Decline(context.Background(), b.k.String()); stored != "" {
+		t.Errorf("the withdrawn decline is still stored: %q", stored)
+	}
+	if res := b.apply(t, "new\n", "img:1@sha256:1"); res.Action != "up-to-date" || res.PR != out.PR {
+		t.Errorf("apply on the reopened PR = %+v", res)
+	}
+	// Closed again later: a new decline, said once more.
+	fakegithub.WaitNextSecond()
+	b.gh.ClosePR("acme/web", out.PR, "alice")
+	if p := b.prior(t); !p.Decline.Has(out.PR) || b.notes(out.PR) != 2 {
+		t.Errorf("closed again: decline %+v, %d comments", p.Decline, b.notes(out.PR))
+	}
+}
