@@ -97,6 +97,7 @@ func TestImportsPointDown(t *testing.T) {
 		"internal/keys":              {},
 		"internal/imagename":         {},
 		"internal/clip":              {},
+		"internal/toolschema":        {},
 		"internal/botpr":             {"internal/keys"},
 		"internal/config":            {"internal/keys"},
 		"internal/store":             {"internal/config", "internal/keys"},
@@ -106,8 +107,8 @@ func TestImportsPointDown(t *testing.T) {
 		"prompts":                    {},
 		"reconcilers/changes":        {"internal/clip", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/images":         {"reconcilers", "reconcilers/changes", "internal/imagename", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent/worktree": {"internal/clip", "reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent":          {"internal/clip", "reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/agent/worktree": {"internal/clip", "internal/toolschema", "reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/agent":          {"internal/clip", "internal/toolschema", "reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
 		"internal/worker":            {"reconcilers", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
 	}
 	all := listPackages(t)
