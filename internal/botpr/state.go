@@ -33,17 +33,16 @@ type State struct {
 	// Declined is set once tend has noticed that a person closed the PR
 	// unmerged, recorded the decline and said so on the PR (once).
 	Declined bool `json:"declined,omitempty"`
-	// Reconsidered is set when a writer asked, with /reconcile on the
-	// closed PR, for its change anyway: the decline no longer holds.
+	// Reconsidered is set when people asked for the declined PR's change
+	// anyway (a writer's /reconcile on it): the decline no longer holds.
 	Reconsidered bool `json:"reconsidered,omitempty"`
-	// Handled is the id of the last comment command tend acted on for this
-	// PR: only newer comments are read as commands.
-	Handled int64 `json:"handled,omitempty"`
 	// HumanNotified is set once tend has commented that people pushed to
 	// the branch.
 	HumanNotified bool `json:"human,omitempty"`
 	// Extra carries bookkeeping of individual reconcilers.
 	Extra map[string]string `json:"extra,omitempty"`
+	// Cmd is the comment-command bookkeeping of a path key (see Commands).
+	Cmd *Commands `json:"cmd,omitempty"`
 }
 
 const (

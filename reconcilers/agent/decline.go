@@ -15,7 +15,7 @@ import (
 
 // requestFingerprint identifies what the agent is asked to do: the rule's
 // prompt and where it may write, and the request (the issue's title and
-// body for an issue key). A proposal people declined stays declined while
+// body for an issue key, people's /reconcile instructions). A proposal people declined stays declined while
 // this and the files its run read are unchanged.
 func requestFingerprint(rn *run) string {
 	h := sha256.New()
@@ -29,6 +29,7 @@ func requestFingerprint(rn *run) string {
 	if rn.issue != nil {
 		w(rn.issue.GetTitle(), rn.issue.GetBody())
 	}
+
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 

@@ -34,9 +34,9 @@ type Prior struct {
 	key     string
 }
 
-// Reconsidered reports whether a writer asked, on the key's newest PR
-// (closed unmerged), for its change anyway: the run should propose again
-// even what it remembers having done.
+// Reconsidered reports whether people asked, after the key's newest PR
+// was declined, for its change anyway: the run proposes it again, and
+// reopens that PR when it can.
 func (p *Prior) Reconsidered() bool {
 	return p.PR != nil && p.PR.GetState() == "closed" && p.PR.MergedAt == nil && p.State.Reconsidered
 }
@@ -50,9 +50,11 @@ func declinedBy(pr *github.PullRequest, st botpr.State) bool {
 // Prior reads the key's newest PR and what people declined. A PR a person
 // has just closed unmerged is recorded as declined — in the database and on
 // the PR, with one comment saying what was declined, what brings a new PR
-// and how to ask for it anyway — and a /reconcile by a writer on a declined
-// PR withdraws the decline. Running it again changes nothing.
-func (m *Manager) Prior(ctx context.Context, client *github.Client, owner, repo string, k keys.Key) (*Prior, error) {
+// and how to ask for it anyway. reconsider says that people asked for the
+// key's change anyway (a writer's command on the declined PR or the
+// request, the Recreate button): the decline is withdrawn. A declined PR a
+// person reopened withdraws it too. Running it again changes nothing.
+func (m *Manager) Prior(ctx context.Context, client *github.Client, owner, repo string, k keys.Key, reconsider bool) (*Prior, error) {
 	pr, st, err := m.findPR(ctx, client, owner, repo, botpr.BranchName(k))
 	if err != nil {
 		return nil, err
@@ -71,7 +73,7 @@ func (m *Manager) Prior(ctx context.Context, client *github.Client, owner, repo 
 	}
 	switch {
 	case declinedBy(pr, st):
-		err = m.noteDecline(ctx, client, owner, repo, p)
+		err = m.noteDecline(ctx, client, owner, repo, p, reconsider)
 	case pr != nil && pr.GetState() == "open" && (st.Declined || p.Decline.Has(pr.GetNumber())):
 		err = m.reopenedByPerson(ctx, client, owner, repo, p)
 	}
@@ -103,9 +105,9 @@ func proposalOf(st botpr.State) botpr.Proposal {
 }
 
 // noteDecline records the decline of p.PR (closed unmerged by a person)
-// once, restores it when the database lost it, and withdraws it when a
-// writer asked for the change anyway.
-func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner, repo string, p *Prior) error {
+// once, restores it when the database lost it, and withdraws it when
+// people asked for the change anyway.
+func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner, repo string, p *Prior, reconsider bool) error {
 	pr, n := p.PR, p.PR.GetNumber()
 	if p.State.Reconsidered {
 		if p.Decline.Has(n) {
@@ -121,12 +123,8 @@ func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner,
 			return err
 		}
 	}
-	comments, err := m.comments(ctx, client, owner, repo, pr)
-	if err != nil {
-		return err
-	}
 	if !p.State.Declined {
-		if err := m.sayDeclined(ctx, client, owner, repo, pr, p.State, comments); err != nil {
+		if err := m.sayDeclined(ctx, client, owner, repo, pr, p.State); err != nil {
 			return err
 		}
 		p.State.Declined = true
@@ -135,36 +133,15 @@ func (m *Manager) noteDecline(ctx context.Context, client *github.Client, owner,
 		}
 		zerolog.Ctx(ctx).Info().Int("pr", n).Msg("a person declined the PR; recorded")
 	}
-	return m.withdrawIfAsked(ctx, client, owner, repo, p, comments)
-}
-
-// withdrawIfAsked withdraws the decline of p.PR when a writer commented
-// /reconcile on it since it closed (see reconsiderAsked), acknowledging
-// the comment with eyes and then +1.
-func (m *Manager) withdrawIfAsked(ctx context.Context, client *github.Client, owner, repo string, p *Prior, comments []*github.IssueComment) error {
-	pr := p.PR
-	asked, err := m.reconsiderAsked(ctx, client, owner, repo, pr, p.State.Handled, comments)
-	if err != nil || asked == nil {
-		return err
+	if !reconsider {
+		return nil
 	}
-	m.react(ctx, client, owner, repo, asked, "eyes")
-	p.State.Reconsidered, p.State.Handled = true, asked.GetID()
+	p.State.Reconsidered = true
 	if err := m.editState(ctx, client, owner, repo, pr, p.State); err != nil {
 		return err
 	}
-	if err := m.clearDecline(ctx, p); err != nil {
-		return err
-	}
-	m.react(ctx, client, owner, repo, asked, "+1")
-	zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Str("by", asked.GetUser().GetLogin()).Msg("decline withdrawn by /reconcile on the closed PR")
-	return nil
-}
-
-// react puts a reaction on a command comment; failing to is only logged.
-func (m *Manager) react(ctx context.Context, client *github.Client, owner, repo string, c *github.IssueComment, content string) {
-	if _, _, err := client.Reactions.CreateIssueCommentReaction(ctx, owner, repo, c.GetID(), content); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("reaction", content).Msg("reacting to a command")
-	}
+	zerolog.Ctx(ctx).Info().Int("pr", n).Msg("decline withdrawn: people asked for the change anyway")
+	return m.clearDecline(ctx, p)
 }
 
 func (m *Manager) saveDecline(ctx context.Context, owner, repo string, p *Prior) error {
@@ -204,7 +181,11 @@ func declinedMark(pr *github.PullRequest) string {
 
 // sayDeclined comments on a declined PR, unless tend already did for this
 // close.
-func (m *Manager) sayDeclined(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, comments []*github.IssueComment) error {
+func (m *Manager) sayDeclined(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State) error {
+	comments, err := m.comments(ctx, client, owner, repo, pr)
+	if err != nil {
+		return err
+	}
 	mark := declinedMark(pr)
 	for _, c := range comments {
 		if m.Identity.IsBot(c.GetUser().GetLogin(), c.GetUser().GetType()) && strings.Contains(c.GetBody(), mark) {

@@ -92,7 +92,13 @@ func (b *declineBench) apply(t *testing.T, content, rewrite string) Outcome {
 
 func (b *declineBench) prior(t *testing.T) *Prior {
 	t.Helper()
-	p, err := b.m.Prior(context.Background(), b.client, "acme", "web", b.k)
+	return b.priorAsked(t, false)
+}
+
+// priorAsked is prior when people asked for the key's change anyway.
+func (b *declineBench) priorAsked(t *testing.T, reconsider bool) *Prior {
+	t.Helper()
+	p, err := b.m.Prior(context.Background(), b.client, "acme", "web", b.k, reconsider)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +116,8 @@ func (b *declineBench) notes(pr int) int {
 }
 
 // The bookkeeping of one decline: noted once (database, state block,
-// comment), restored from the PR when the database lost it, withdrawn by a
-// writer's /reconcile and by nobody else's.
+// comment), restored from the PR when the database lost it, withdrawn when
+// people ask for the change anyway.
 func TestDeclineBookkeeping(t *testing.T) {
 	b := newDeclineBench(t)
 	out := b.apply(t, "new\n", "img:1@sha256:1")
@@ -148,17 +154,10 @@ func TestDeclineBookkeeping(t *testing.T) {
 		t.Errorf("the restored decline was not stored: %q", stored)
 	}
 
-	// A reader's /reconcile, or a writer's "/reconcile skip", changes nothing.
-	b.gh.AddComment("acme/web", out.PR, "bob", "/reconcile")
-	b.gh.AddComment("acme/web", out.PR, "alice", "/reconcile skip")
-	if p := b.prior(t); p.Reconsidered() || !p.Decline.Has(out.PR) {
-		t.Fatalf("a reader or a skip withdrew the decline")
-	}
-	// A writer's withdraws it.
-	b.gh.AddComment("acme/web", out.PR, "alice", "/reconcile")
-	p := b.prior(t)
+	// People ask for it anyway.
+	p := b.priorAsked(t, true)
 	if !p.Reconsidered() || p.Decline.Has(out.PR) || len(p.Decline.Rewrites) != 0 {
-		t.Fatalf("after a writer's /reconcile: reconsidered %v, decline %+v", p.Reconsidered(), p.Decline)
+		t.Fatalf("after asking: reconsidered %v, decline %+v", p.Reconsidered(), p.Decline)
 	}
 	if stored, _ := b.store.Decline(context.Background(), b.k.String()); stored != "" {
 		t.Errorf("the withdrawn decline is still stored: %q", stored)
@@ -200,18 +199,6 @@ func TestNoDeclineWhenMergedOrResolved(t *testing.T) {
 	}
 	if p := b.prior(t); p.Decline.Has(second.PR) || b.notes(second.PR) != 0 {
 		t.Errorf("a PR tend resolved counts as declined")
-	}
-}
-
-func TestAsksToReconcile(t *testing.T) {
-	for body, want := range map[string]bool{
-		"/reconcile": true, "  /reconcile\n": true, "/reconcile recreate": true, "/reconcile please pin it": true,
-		"/reconcile skip": false, "/reconcile help": false, "/reconciles": false, "> /reconcile": false,
-		"please /reconcile": false, "": false, "/reconcile\tSKIP": false,
-	} {
-		if got := asksToReconcile(body); got != want {
-			t.Errorf("asksToReconcile(%q) = %v, want %v", body, got, want)
-		}
 	}
 }
 

@@ -62,7 +62,7 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 	prior := c.Prior
 	if prior == nil || prior.key != c.Key.String() {
 		var err error
-		if prior, err = m.Prior(ctx, client, owner, repo, c.Key); err != nil {
+		if prior, err = m.Prior(ctx, client, owner, repo, c.Key, c.Recreate); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -71,7 +71,9 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 	diff := c.differing()
 	hash := c.desiredHash()
 
-	if len(diff) > 0 && prior.Reconsidered() {
+	// A declined PR people asked for again is reopened (`/reconcile
+	// recreate` asks for a new one, made from the base branch).
+	if len(diff) > 0 && prior.Reconsidered() && !c.Recreate {
 		reopened, rst, limited, err := m.reopen(ctx, client, owner, repo, branch, pr, st, c)
 		if err != nil || limited != nil {
 			return deref(limited), err
@@ -86,7 +88,7 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 	// A person closed a PR with this very content (PRs from before
 	// proposals existed have only their hash), or declined every rewrite
 	// proposed: declined, even if the reconciler did not leave them out.
-	declined := len(diff) > 0 && !prior.Reconsidered() &&
+	declined := len(diff) > 0 && !prior.Reconsidered() && !c.Recreate &&
 		(prior.Decline.Hash == hash || (c.Proposal != nil && prior.Decline.CoversRewrites(*c.Proposal)))
 	if len(diff) == 0 || declined {
 		return m.nothingToPropose(ctx, owner, repo, c, pr, declined || c.Withheld > 0)
@@ -107,9 +109,11 @@ func deref(o *Outcome) Outcome {
 // conflicts with it.
 func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, st botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
 	out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
-	if pr.GetHead().GetSHA() != st.Head {
-		// People's commits are never overwritten, nor their branch
-		// deleted, even when the base branch caught up.
+	// People's commits are never overwritten, nor their branch deleted,
+	// even when the base branch caught up — unless they asked for it with
+	// `/reconcile recreate`.
+	overwrite := pr.GetHead().GetSHA() != st.Head
+	if overwrite && !c.Recreate {
 		return m.humanEdits(ctx, client, owner, repo, pr, st, c)
 	}
 	if len(diff) == 0 {
@@ -119,7 +123,7 @@ func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owne
 		}
 		return m.resolve(ctx, client, owner, repo, pr, st, c)
 	}
-	if st.Hash == hash && st.BaseHash == c.baseHash() {
+	if st.Hash == hash && st.BaseHash == c.baseHash() && !overwrite {
 		upToDate := st.Base == c.Base.Commit
 		if !upToDate {
 			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
@@ -129,8 +133,7 @@ func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owne
 			upToDate = !conflicting
 		}
 		if upToDate {
-			out.Action = "up-to-date"
-			return out, nil
+			return m.upToDate(ctx, client, owner, repo, out, c, diff)
 		}
 		zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Msg("PR conflicts with the moved base; regenerating")
 	}
@@ -441,7 +444,8 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 		return Outcome{}, fmt.Errorf("update branch %s: %w", branch, err)
 	}
 	st := m.newState(c, hash, head)
-	st.HumanNotified = prev.HumanNotified
+	st.HumanNotified = prev.HumanNotified && !c.Recreate
+	st.Cmd = prev.Cmd
 	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
 		Title: github.Ptr(oneLine(c.Title, 256)),
 		Body:  github.Ptr(renderBody(c, st)),
@@ -491,6 +495,11 @@ func (m *Manager) closePR(ctx context.Context, client *github.Client, owner, rep
 // once.
 func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, c *Change) (Outcome, error) {
 	out := Outcome{Action: "human-edits", PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
+	if c.Fresh {
+		if err := m.reportHandsOff(ctx, client, owner, repo, pr, st, c); err != nil {
+			return Outcome{}, err
+		}
+	}
 	if st.HumanNotified {
 		return out, nil
 	}

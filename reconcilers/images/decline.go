@@ -13,12 +13,11 @@ import (
 // "docker.io/library/nginx" are one image, and edits elsewhere in the file
 // (or to the reference's old text) do not make it a different rewrite.
 func rewriteOf(p Change) string {
-	rest, ok := strings.CutPrefix(p.New, p.Ref.Name)
-	canonical := imagename.Canonical(p.Ref.Name)
-	if !ok || canonical == "" {
-		return p.New
+	name := imagename.Canonical(p.Image)
+	if name == "" {
+		name = p.Image
 	}
-	return canonical + rest
+	return name + ":" + p.ToTag + "@" + p.ToDigest
 }
 
 // proposalOf is what a PR made of pins proposes.
@@ -31,8 +30,8 @@ func proposalOf(pins []Change) *botpr.Proposal {
 }
 
 // withholdDeclined leaves out of pins the rewrites people declined and
-// returns content with only the others applied. pins are in file order
-// (as PinRefs returns them) and do not overlap.
+// returns content with only the others applied (pins as UpdateRefs
+// returns them).
 func withholdDeclined(content []byte, pins []Change, d botpr.Decline) (out []byte, kept, withheld []Change) {
 	if len(d.Rewrites) == 0 {
 		kept = pins
@@ -48,14 +47,7 @@ func withholdDeclined(content []byte, pins []Change, d botpr.Decline) (out []byt
 	if len(kept) == 0 {
 		return content, nil, withheld
 	}
-	out = make([]byte, 0, len(content)+len(kept)*80)
-	last := 0
-	for _, p := range kept {
-		out = append(out, content[last:p.Ref.Start]...)
-		out = append(out, p.New...)
-		last = p.Ref.End
-	}
-	return append(out, content[last:]...), kept, withheld
+	return ApplyChanges(content, kept), kept, withheld
 }
 
 // withheldNote tells the PR and check run which rewrites were left out.

@@ -35,8 +35,8 @@ func TestRewriteOf(t *testing.T) {
 	// The same image written another way, pinned or not, is the same
 	// rewrite.
 	d := fakeDigest("x")
-	short := Change{Ref: Ref{Name: "nginx", Tag: "1.25"}, New: "nginx:1.25@" + d}
-	long := Change{Ref: Ref{Name: "docker.io/library/nginx", Tag: "1.25", Digest: fakeDigest("old")}, New: "docker.io/library/nginx:1.25@" + d}
+	short := Change{Image: "nginx", ToTag: "1.25", ToDigest: d}
+	long := Change{Image: "docker.io/library/nginx", FromTag: "1.25", FromDigest: fakeDigest("old"), ToTag: "1.25", ToDigest: d}
 	if rewriteOf(short) != rewriteOf(long) || rewriteOf(short) != "index.docker.io/library/nginx:1.25@"+d {
 		t.Errorf("rewriteOf: %s and %s", rewriteOf(short), rewriteOf(long))
 	}

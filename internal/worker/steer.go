@@ -1,0 +1,117 @@
+package worker
+
+import (
+	"context"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/rs/zerolog"
+
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/reconcilers"
+	"github.com/tend-app/tend/reconcilers/commands"
+)
+
+// Triggers of the buttons on tend's check runs (see handlers.CheckRun).
+const (
+	triggerRerun    = "check_run:rerequested"
+	triggerAction   = "check_run:requested_action:"
+	actionReconcile = "reconcile"
+	actionRecreate  = "recreate"
+)
+
+// steered is what the command pipeline made of a run before its reconciler.
+type steered struct {
+	target   *commands.Target
+	steering reconcilers.Steering
+	// outcome, when set, ends the run without reconciling (skipped).
+	outcome string
+}
+
+// steer reads the key's new comment commands (and the button that started
+// the run) and applies the skip label; it says what the reconciler must do.
+func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run, rule config.Rule) (steered, error) {
+	s := steered{steering: buttonSteering(run.Trigger)}
+	if w.Commands == nil {
+		return s, nil
+	}
+	t, err := w.Commands.Load(ctx, client, run.Key)
+	if err != nil {
+		return s, err
+	}
+	if t.PR == nil && run.Key.Kind() == keys.KindPath {
+		if t, err = w.declinedPR(ctx, client, run.Key, t); err != nil {
+			return s, err
+		}
+	}
+	s.target = t
+	b, err := w.Commands.Pickup(ctx, t, commands.Options{Deterministic: rule.Reconciler != config.ReconcilerAgent})
+	if err != nil {
+		return s, err
+	}
+	if b.Skip || b.Resume {
+		if err := t.SetSkip(ctx, b.Skip); err != nil {
+			return s, err
+		}
+	}
+	if p := t.Ledger.Pending; p != nil {
+		s.steering.Fresh = s.steering.Fresh || p.Fresh
+		s.steering.Recreate = s.steering.Recreate || p.Recreate
+		// A writer's command asks for the key's change: a decline of its
+		// newest PR no longer holds.
+		s.steering.Reconsider = len(p.Ack) > 0
+	}
+	s.steering.Instructions = t.Ledger.Instructions
+	// A comment without an accepted command still runs the key like any
+	// other hint (the trigger may stand for an earlier event too); with
+	// nothing pending the run changes nothing visible and calls no model.
+	if t.Skipped() {
+		s.outcome = "skipped"
+	}
+	return s, nil
+}
+
+// declinedPR returns the target of a path key's newest PR when a person
+// closed it unmerged (declined it), so that commands on it are read: a
+// writer's /reconcile there asks for the declined change anyway. Otherwise
+// it returns t (Load's target, without a PR).
+func (w *Worker) declinedPR(ctx context.Context, client *github.Client, k keys.Key, t *commands.Target) (*commands.Target, error) {
+	pr, st, err := w.Commands.PRs.PR(ctx, client, k.Owner, k.Repo, k)
+	if err != nil {
+		return nil, err
+	}
+	if pr == nil || pr.GetState() != "closed" || pr.MergedAt != nil || st.Resolved {
+		return t, nil
+	}
+	return commands.TargetForPR(client, k, pr, st), nil
+}
+
+// buttonSteering is what a click on a check run's button asks for.
+func buttonSteering(trigger string) reconcilers.Steering {
+	switch {
+	case trigger == triggerRerun, trigger == triggerAction+actionReconcile:
+		return reconcilers.Steering{Fresh: true}
+	case trigger == triggerAction+actionRecreate:
+		return reconcilers.Steering{Fresh: true, Recreate: true}
+	}
+	return reconcilers.Steering{}
+}
+
+// finishSteer acknowledges the run's commands: done, or failed for good.
+// A run that will be retried leaves them pending for the retry.
+func (w *Worker) finishSteer(ctx context.Context, s steered, run queue.Run, runErr error) error {
+	if s.target == nil {
+		return nil
+	}
+	final := runErr == nil || reconcilers.IsPermanent(runErr) || (run.MaxAttempts > 0 && run.Attempt >= run.MaxAttempts)
+	if _, later := reconcilers.RetryAfterDelay(runErr); later {
+		final = false
+	}
+	err := w.Commands.Finish(ctx, s.target, runErr, final)
+	if err != nil && runErr != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("acknowledging commands")
+		return nil
+	}
+	return err
+}
