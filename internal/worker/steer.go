@@ -41,9 +41,7 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 		return s, err
 	}
 	if t.PR == nil && run.Key.Kind() == keys.KindPath {
-		if t, err = w.declinedPR(ctx, client, run.Key, t); err != nil {
-			return s, err
-		}
+		t = declinedPR(client, run.Key, t)
 	}
 	s.target = t
 	b, err := w.Commands.Pickup(ctx, t, commands.Options{Deterministic: rule.Reconciler != config.ReconcilerAgent})
@@ -76,15 +74,12 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 // closed it unmerged (declined it), so that commands on it are read: a
 // writer's /reconcile there asks for the declined change anyway. Otherwise
 // it returns t (Load's target, without a PR).
-func (w *Worker) declinedPR(ctx context.Context, client *github.Client, k keys.Key, t *commands.Target) (*commands.Target, error) {
-	pr, st, err := w.Commands.PRs.PR(ctx, client, k.Owner, k.Repo, k)
-	if err != nil {
-		return nil, err
-	}
+func declinedPR(client *github.Client, k keys.Key, t *commands.Target) *commands.Target {
+	pr, st := t.Newest, t.NewestState
 	if pr == nil || pr.GetState() != "closed" || pr.MergedAt != nil || st.Resolved {
-		return t, nil
+		return t
 	}
-	return commands.TargetForPR(client, k, pr, st), nil
+	return commands.TargetForPR(client, k, pr, st)
 }
 
 // buttonSteering is what a click on a check run's button asks for.
