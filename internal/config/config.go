@@ -16,6 +16,8 @@ const (
 	DefaultOpenPRLimit   = 10
 	MaxOpenPRLimit       = 100
 	DefaultLabel         = "tend"
+	DefaultCIRounds      = 3
+	MaxCIRounds          = 10
 	ReconcilerImages     = "images"
 	ReconcilerAgent      = "agent"
 	ReleaseSelf          = "self"
@@ -57,7 +59,10 @@ type Rule struct {
 	// Edits are the globs the agent may write to; empty means "only the
 	// key's own path".
 	Edits []string
-	On    Triggers
+	// CIRounds is how many times the agent is given the failing checks of
+	// its PR before tend asks a person (ci_rounds; 0: never).
+	CIRounds int
+	On       Triggers
 	// Line is where the rule starts in the file, for error reports.
 	Line int
 }

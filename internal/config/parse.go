@@ -309,14 +309,14 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	return out
 }
 
-var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "on"}
+var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "ci_rounds", "on"}
 
 func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	n = p.resolve(n)
 	if n == nil {
 		return Rule{}, false
 	}
-	r := Rule{Line: n.Line, On: Triggers{Push: true, Resync: DefaultResync}}
+	r := Rule{Line: n.Line, CIRounds: DefaultCIRounds, On: Triggers{Push: true, Resync: DefaultResync}}
 	errsBefore := len(p.errs)
 	what := fmt.Sprintf("rules[%d]", index)
 	// Name the rule in every message, even those about fields before "name".
@@ -327,7 +327,7 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 			}
 		}
 	}
-	var nameNode, reconcilerNode, promptNode, editsNode, issuesNode *yaml.Node
+	var nameNode, reconcilerNode, promptNode, editsNode, issuesNode, ciNode *yaml.Node
 	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "name":
@@ -362,6 +362,9 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 		case "edits":
 			editsNode = v
 			r.Edits = p.globs(v, what+".edits")
+		case "ci_rounds":
+			ciNode = v
+			r.CIRounds = p.ciRounds(v, what)
 		case "on":
 			issuesNode = p.triggers(v, what, &r.On)
 		}
@@ -396,8 +399,25 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 		if issuesNode != nil {
 			p.errorf(issuesNode, "%s: issue requests need the agent reconciler", what)
 		}
+		if ciNode != nil {
+			p.errorf(ciNode, "%s: \"ci_rounds\" is only read by the agent reconciler (images rules never loop on CI)", what)
+		}
 	}
 	return r, len(p.errs) == errsBefore
+}
+
+// ciRounds reads a rule's ci_rounds: how many CI feedback rounds the agent
+// gets per PR.
+func (p *parser) ciRounds(n *yaml.Node, what string) int {
+	v, ok := p.int(n, what+".ci_rounds")
+	if !ok {
+		return DefaultCIRounds
+	}
+	if v < 0 || v > MaxCIRounds {
+		p.errorf(n, "%s.ci_rounds must be between 0 and %d, found %d", what, MaxCIRounds, v)
+		return DefaultCIRounds
+	}
+	return v
 }
 
 func (p *parser) globs(n *yaml.Node, what string) []string {
