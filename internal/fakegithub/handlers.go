@@ -96,8 +96,8 @@ func init() {
 		"checks/list-for-ref":     (*Server).listCheckRunsForRef,
 
 		// Other apps' reports: statuses, Actions job logs.
-		"repos/create-commit-status":                (*Server).createCommitStatus,
-		"repos/get-combined-status-for-ref":         (*Server).getCombinedStatus,
+		"repos/create-commit-status":                 (*Server).createCommitStatus,
+		"repos/get-combined-status-for-ref":          (*Server).getCombinedStatus,
 		"actions/download-job-logs-for-workflow-run": (*Server).downloadJobLogs,
 
 		// Reviews.
