@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/keys"
 )
@@ -45,6 +46,11 @@ type Change struct {
 	Incomplete bool
 	// Extra is bookkeeping a reconciler keeps in the PR's state block.
 	Extra map[string]string
+	// Feedback, when set, replaces the feedback record of the PR's state
+	// block (otherwise an update keeps it); CIRounds is the rule's
+	// ci_rounds, shown with it in the check run.
+	Feedback *botpr.Feedback
+	CIRounds int
 }
 
 // FileChange is one file of a Change.
