@@ -78,7 +78,8 @@ type run struct {
 	release  *github.RepositoryRelease
 	relRepo  string
 	inputs   string
-	checkRun int64 // the in-progress check run, if one was created
+	checkRun int64     // the in-progress check run, if one was created
+	fb       *feedback // CI and review feedback on the open PR (feedback.go)
 }
 
 // Reconcile implements reconcilers.Reconciler.
@@ -152,6 +153,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	}
 
 	rn.inputs = r.inputsHash(rn, keyFile.SHA)
+	if res, done, err := r.feedbackGate(ctx, rn); done || err != nil {
+		return res, err
+	}
 	memo, err := r.Usage.GetAgentMemo(ctx, k.String())
 	if err != nil {
 		return reconcilers.Result{}, err
@@ -160,7 +164,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if rn.pr != nil {
 		head = rn.pr.GetHead().GetSHA()
 	}
-	if memo.Inputs == rn.inputs && memo.Head == head {
+	if memo.Inputs == rn.inputs && memo.Head == head && !rn.fb.due() {
 		// Nothing the run depends on changed since the last one.
 		r.Metrics.record("unchanged", nil)
 		return reconcilers.Result{Outcome: "unchanged"}, nil
@@ -211,7 +215,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		}
 		return reconcilers.Result{Outcome: "budget-daily", RequeueAfter: time.Until(tomorrow) + time.Minute}, nil
 	}
-	return r.runAgent(ctx, rn, target, day)
+	res, err := r.runAgent(ctx, rn, target, day)
+	if err == nil && rn.fb.due() {
+		// Each failing head and each review is used once.
+		_, err = r.Changes.SaveFeedback(ctx, client, k.Owner, k.Repo, k, rn.fb.next)
+	}
+	return res, err
 }
 
 func (r *Reconciler) daily() int64 {
@@ -347,6 +356,10 @@ func (r *Reconciler) change(rn *run) *changes.Change {
 	if rn.k.Kind() == keys.KindIssue {
 		c.Fixes = rn.k.Issue
 	}
+	c.CIRounds = rn.req.Rule.CIRounds
+	if rn.fb.due() || (rn.fb != nil && rn.fb.changed) {
+		c.Feedback = rn.fb.next.Clone()
+	}
 	if rn.k.Kind() == keys.KindPath {
 		// A key with no changed files: nothing differs, so an open PR is
 		// resolved and no new one is opened.
@@ -364,6 +377,7 @@ func (r *Reconciler) finishCheck(ctx context.Context, rn *run, conclusion, title
 	if rn.checkRun == 0 {
 		return
 	}
+	summary += changes.FeedbackLine(rn.feedbackRecord(), rn.req.Rule.CIRounds)
 	out := &github.CheckRunOutput{Title: github.Ptr(title), Summary: github.Ptr(bounded(summary, 60000))}
 	if rec != nil {
 		out.Text = github.Ptr(bounded(trace(rec), 60000))

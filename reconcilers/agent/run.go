@@ -143,6 +143,13 @@ func (r *Reconciler) prompts(ctx context.Context, rn *run, tree *worktree.Tree, 
 		}
 		text += "\n" + cont
 	}
+	if rn.fb.due() {
+		fbText, err := rn.fb.prompt()
+		if err != nil {
+			return "", "", err
+		}
+		text += "\n" + fbText
+	}
 	return sys, text, nil
 }
 

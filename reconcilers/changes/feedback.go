@@ -23,12 +23,15 @@ func (c *Change) keepFeedback(st *botpr.State, prev botpr.State) {
 
 // feedbackLine says, in the check run, how many CI feedback rounds the PR
 // used: a green run does not hide them.
-func (c *Change) feedbackLine() string {
-	fb := c.Feedback
+func (c *Change) feedbackLine() string { return FeedbackLine(c.Feedback, c.CIRounds) }
+
+// FeedbackLine is the check run's line about a PR's CI feedback rounds
+// ("" when it had none).
+func FeedbackLine(fb *botpr.Feedback, ciRounds int) string {
 	if fb == nil || (fb.Rounds == 0 && !fb.NeedsHuman) {
 		return ""
 	}
-	line := fmt.Sprintf("\n\nCI feedback rounds used on this pull request: %d of %d.", fb.Rounds, c.CIRounds)
+	line := fmt.Sprintf("\n\nCI feedback rounds used on this pull request: %d of %d.", fb.Rounds, ciRounds)
 	if fb.NeedsHuman {
 		line += " It is labelled `" + botpr.NeedsHumanLabel + "`."
 	}
