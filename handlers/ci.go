@@ -55,17 +55,6 @@ type workflowRunPayload struct {
 	} `json:"workflow_run"`
 }
 
-type reviewPayload struct {
-	envelope
-	PullRequest struct {
-		Body string `json:"body"`
-		User user   `json:"user"`
-		Head struct {
-			Ref string `json:"ref"`
-		} `json:"head"`
-	} `json:"pull_request"`
-}
-
 // failedConclusion reports whether a check run's conclusion is a failure
 // the agent could act on.
 func failedConclusion(c string) bool {
@@ -172,7 +161,7 @@ func (h *Review) Handles() []string {
 }
 
 func (h *Review) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev reviewPayload
+	var ev pullRequestPayload // the fields tend reads are the same
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}

@@ -133,6 +133,21 @@ func TestCIFeedbackRounds(t *testing.T) {
 	if n := needsHumanComments(w.prFor(t, pr.HeadRef)); n != 1 {
 		t.Errorf("%d needs-human comments, want 1", n)
 	}
+
+	// Taking the label off hands the PR back: the checks still fail, so
+	// the agent gets a fresh first round.
+	gem.Append(agentRound("after-label")...)
+	w.gh.UnlabelIssue("acme/web", pr.Number, botpr.NeedsHumanLabel, "alice")
+	w.settle(t)
+	if n := len(gem.Requests()); n != calls+2 {
+		t.Fatalf("%d model requests after the label's removal, want %d", n, calls+2)
+	}
+	if in := roundInput(t, gem, calls); !strings.Contains(in, "feedback round 1 of 3") {
+		t.Errorf("the resumed round is not round 1:\n%s", in)
+	}
+	if st, _ := botpr.ParseState(w.prFor(t, pr.HeadRef).Body); st.Feedback == nil || st.Feedback.Rounds != 1 || st.Feedback.NeedsHuman {
+		t.Errorf("after the resume: %+v", st.Feedback)
+	}
 }
 
 func needsHumanComments(pr fakegithub.PullRequest) int {

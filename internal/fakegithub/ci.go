@@ -251,14 +251,23 @@ func (s *Server) latestStatuses(rp *repo, sha string) []*commitStatus {
 	return out
 }
 
+// refCommit resolves the call's {ref} to a commit, answering 422 when it
+// names none.
+func (c *call) refCommit(rp *repo) (string, bool) {
+	sha, ok := rp.resolveCommit(c.param("ref"))
+	if !ok {
+		c.unprocessable("No commit found for SHA: " + c.param("ref"))
+	}
+	return sha, ok
+}
+
 func (s *Server) getCombinedStatus(c *call) {
 	rp := c.repo()
 	if rp == nil {
 		return
 	}
-	sha, ok := rp.resolveCommit(c.param("ref"))
+	sha, ok := c.refCommit(rp)
 	if !ok {
-		c.unprocessable("No commit found for SHA: " + c.param("ref"))
 		return
 	}
 	all := s.latestStatuses(rp, sha)

@@ -100,28 +100,16 @@ func (s *Server) reviewCommentJSON(cm *reviewComment) map[string]any {
 }
 
 func (s *Server) listReviews(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	is := c.pull(rp)
-	if is == nil {
-		return
-	}
-	var list []*review
-	for _, rv := range s.ci().reviews {
-		if rv.pr == is {
-			list = append(list, rv)
-		}
-	}
-	out := []any{}
-	for _, rv := range paginate(c, list) {
-		out = append(out, s.reviewJSON(rv))
-	}
-	c.json(http.StatusOK, out)
+	listOfPull(c, s.ci().reviews, func(rv *review) *issue { return rv.pr }, s.reviewJSON)
 }
 
 func (s *Server) listReviewComments(c *call) {
+	listOfPull(c, s.ci().comments, func(cm *reviewComment) *issue { return cm.review.pr }, s.reviewCommentJSON)
+}
+
+// listOfPull answers one page of the items that belong to the pull
+// request the call names.
+func listOfPull[T any](c *call, all []T, pullOf func(T) *issue, render func(T) map[string]any) {
 	rp := c.repo()
 	if rp == nil {
 		return
@@ -130,15 +118,15 @@ func (s *Server) listReviewComments(c *call) {
 	if is == nil {
 		return
 	}
-	var list []*reviewComment
-	for _, cm := range s.ci().comments {
-		if cm.review.pr == is {
-			list = append(list, cm)
+	var list []T
+	for _, x := range all {
+		if pullOf(x) == is {
+			list = append(list, x)
 		}
 	}
 	out := []any{}
-	for _, cm := range paginate(c, list) {
-		out = append(out, s.reviewCommentJSON(cm))
+	for _, x := range paginate(c, list) {
+		out = append(out, render(x))
 	}
 	c.json(http.StatusOK, out)
 }
