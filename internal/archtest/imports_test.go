@@ -96,17 +96,18 @@ func TestImportsPointDown(t *testing.T) {
 	allowed := map[string][]string{
 		"internal/keys":              {},
 		"internal/imagename":         {},
+		"internal/clip":              {},
 		"internal/botpr":             {"internal/keys"},
 		"internal/config":            {"internal/keys"},
 		"internal/store":             {"internal/config", "internal/keys"},
 		"reconcilers":                {"internal/config", "internal/keys"},
 		"internal/queue":             {"internal/store", "internal/config", "internal/keys", "reconcilers"},
-		"handlers":                   {"internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
+		"handlers":                   {"internal/clip", "internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
 		"prompts":                    {},
-		"reconcilers/changes":        {"internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/changes":        {"internal/clip", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/images":         {"reconcilers", "reconcilers/changes", "internal/imagename", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent/worktree": {"reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent":          {"reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/agent/worktree": {"internal/clip", "reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/agent":          {"internal/clip", "reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
 		"internal/worker":            {"reconcilers", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
 	}
 	all := listPackages(t)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v89/github"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -65,18 +66,25 @@ type Worker struct {
 	// truncates the recursive listing (default 1000).
 	MaxTrees int
 
-	branches sync.Map // lower-case owner/name -> branchEntry
-}
-
-type branchEntry struct {
-	name string
-	at   time.Time
+	branchesOnce sync.Once
+	branches     *expirable.LRU[string, string] // owner/name → default branch; see branchCache
 }
 
 // branchTTL is how long a run trusts the default branch it remembers; a
 // repository resync refreshes it, and a run that finds the branch gone
 // forgets it.
 const branchTTL = 10 * time.Minute
+
+// branchEntries bounds the repositories whose default branch is
+// remembered; a miss costs a database read.
+const branchEntries = 10000
+
+// branchCache returns the default branches remembered in memory, made on
+// first use so that a Worker literal is ready to run.
+func (w *Worker) branchCache() *expirable.LRU[string, string] {
+	w.branchesOnce.Do(func() { w.branches = expirable.NewLRU[string, string](branchEntries, nil, branchTTL) })
+	return w.branches
+}
 
 // Run implements queue.Runner.
 func (w *Worker) Run(ctx context.Context, run queue.Run) (reconcilers.Result, error) {
@@ -339,7 +347,7 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	})
 	if errors.Is(err, changes.ErrBranchNotFound) {
 		// Renamed or deleted default branch: ask GitHub next time.
-		w.branches.Delete(k.FullName())
+		w.branchCache().Remove(k.FullName())
 		if w.Meta != nil {
 			_ = w.Meta.SetDefaultBranch(ctx, k.FullName(), "")
 		}
@@ -388,10 +396,8 @@ func (w *Worker) unmatchedPath(ctx context.Context, client *github.Client, k key
 // database, or GitHub, in that order.
 func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k keys.Key) (string, error) {
 	full := k.FullName()
-	if e, ok := w.branches.Load(full); ok {
-		if be := e.(branchEntry); time.Since(be.at) < branchTTL && be.name != "" {
-			return be.name, nil
-		}
+	if b, ok := w.branchCache().Get(full); ok {
+		return b, nil
 	}
 	if w.Meta != nil {
 		b, err := w.Meta.DefaultBranch(ctx, full)
@@ -399,7 +405,7 @@ func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k key
 			return "", err
 		}
 		if b != "" {
-			w.branches.Store(full, branchEntry{name: b, at: time.Now()})
+			w.branchCache().Add(full, b)
 			return b, nil
 		}
 	}
@@ -415,7 +421,7 @@ func (w *Worker) rememberBranch(ctx context.Context, k keys.Key, branch string) 
 	if branch == "" {
 		return
 	}
-	w.branches.Store(k.FullName(), branchEntry{name: branch, at: time.Now()})
+	w.branchCache().Add(k.FullName(), branch)
 	if w.Meta != nil {
 		if err := w.Meta.SetDefaultBranch(ctx, k.FullName(), branch); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("recording the default branch")

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/prompts"
 	"github.com/tend-app/tend/reconcilers"
@@ -83,7 +84,7 @@ func (r *Reconciler) gatherFeedback(ctx context.Context, rn *run) (*feedback, er
 			fb.ciRound, fb.ci = true, ci
 			n.Rounds++
 			n.RoundHead = head
-			n.AddTried(fmt.Sprintf("round %d, on %s: %s", n.Rounds, shortSHA(head), bounded(ci.Names(), 300)))
+			n.AddTried(fmt.Sprintf("round %d, on %s: %s", n.Rounds, shortSHA(head), clip.Text(ci.Names(), 300, "…")))
 			r.readLogs(ctx, rn, &fb.ci)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
 )
@@ -32,7 +33,7 @@ func (r *Reconciler) holdForHuman(ctx context.Context, rn *run, fb *feedback) (r
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Failing now on %s: %s.\n\n", shortSHA(rn.st.Head), bounded(fb.ci.Names(), 1000))
+	fmt.Fprintf(&b, "Failing now on %s: %s.\n\n", shortSHA(rn.st.Head), clip.Text(fb.ci.Names(), 1000, "…"))
 	fmt.Fprintf(&b, "tend picks it up again when someone comments `/reconcile`, the desired state changes, or the `%s` label is removed.", botpr.NeedsHumanLabel)
 	if _, _, err := client.Issues.CreateComment(ctx, k.Owner, k.Repo, pr.GetNumber(), &github.IssueComment{Body: github.Ptr(b.String())}); err != nil {
 		return reconcilers.Result{}, fmt.Errorf("comment on PR #%d: %w", pr.GetNumber(), err)

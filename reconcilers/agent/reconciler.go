@@ -2,6 +2,7 @@ package agent
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 
 	"context"
 	"crypto/sha256"
@@ -309,7 +310,7 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 	if err != nil {
 		var rq *errRequeue
 		r.Metrics.record("model-error", rec)
-		r.finishCheck(ctx, rn, "neutral", "The model is unavailable", "tend could not reach the model ("+bounded(err.Error(), 300)+"). It tries again later.", rec)
+		r.finishCheck(ctx, rn, "neutral", "The model is unavailable", "tend could not reach the model ("+clip.Text(err.Error(), 300, truncated)+"). It tries again later.", rec)
 		if errors.As(err, &rq) {
 			return reconcilers.Result{}, reconcilers.RetryAfter(err, rq.after)
 		}
@@ -471,9 +472,9 @@ func (r *Reconciler) finishCheck(ctx context.Context, rn *run, conclusion, title
 		return
 	}
 	summary += changes.FeedbackLine(rn.feedbackRecord(), rn.req.Rule.CIRounds)
-	out := &github.CheckRunOutput{Title: github.Ptr(title), Summary: github.Ptr(bounded(summary, 60000))}
+	out := &github.CheckRunOutput{Title: github.Ptr(title), Summary: github.Ptr(clip.Text(summary, 60000, truncated))}
 	if rec != nil {
-		out.Text = github.Ptr(bounded(trace(rec), 60000))
+		out.Text = github.Ptr(clip.Text(trace(rec), 60000, truncated))
 	}
 	_, _, err := rn.req.Client.Checks.UpdateCheckRun(context.WithoutCancel(ctx), rn.k.Owner, rn.k.Repo, rn.checkRun, github.UpdateCheckRunOptions{
 		Name: changes.CheckName(rn.req.Rule.Name), Status: github.Ptr("completed"), Conclusion: github.Ptr(conclusion), Output: out,

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-github/v89/github"
 	"google.golang.org/genai"
 
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -88,7 +89,7 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 		}
 		r := c.release
 		return map[string]any{"repository": c.relRepo, "tag": r.GetTagName(), "name": r.GetName(), "prerelease": r.GetPrerelease(),
-			"published_at": r.GetPublishedAt().String(), "notes": bounded(r.GetBody(), 60000)}
+			"published_at": r.GetPublishedAt().String(), "notes": clip.Text(r.GetBody(), 60000, truncated)}
 	case toolGetIssue:
 		if c.issue == nil {
 			return errResult("this run does not answer an issue")
@@ -99,13 +100,13 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 		}
 		var cs []map[string]any
 		for _, cm := range comments {
-			cs = append(cs, map[string]any{"author": cm.GetUser().GetLogin(), "body": bounded(cm.GetBody(), 8000)})
+			cs = append(cs, map[string]any{"author": cm.GetUser().GetLogin(), "body": clip.Text(cm.GetBody(), 8000, truncated)})
 		}
 		var labels []string
 		for _, l := range c.issue.Labels {
 			labels = append(labels, l.GetName())
 		}
-		return map[string]any{"number": c.issue.GetNumber(), "title": c.issue.GetTitle(), "body": bounded(c.issue.GetBody(), 30000),
+		return map[string]any{"number": c.issue.GetNumber(), "title": c.issue.GetTitle(), "body": clip.Text(c.issue.GetBody(), 30000, truncated),
 			"author": c.issue.GetUser().GetLogin(), "state": c.issue.GetState(), "labels": labels, "comments": cs}
 	case toolResolveImage:
 		ref, _ := args["image"].(string)
@@ -122,15 +123,7 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 	return errResult("unknown tool " + name)
 }
 
-func errResult(msg string) map[string]any { return map[string]any{"error": msg} }
+// truncated marks text the agent cut to a bound.
+const truncated = "\n[… truncated]"
 
-func bounded(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "\n[… truncated]"
-}
+func errResult(msg string) map[string]any { return map[string]any{"error": msg} }

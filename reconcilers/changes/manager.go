@@ -2,6 +2,7 @@ package changes
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 
 	"context"
 	"fmt"
@@ -487,14 +488,8 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 	return out, nil
 }
 
+// oneLine puts s on one line (runs of white space become one space) of at
+// most n bytes.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n - 1
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return clip.Text(strings.Join(strings.Fields(s), " "), n, "…")
 }

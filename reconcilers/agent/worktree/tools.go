@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // Tool names.
@@ -43,9 +44,9 @@ var tools = map[string]tool{
 	ToolListFiles:  {args: []string{"path", "glob"}, run: (*Tree).listFiles},
 	ToolReadFile:   {args: []string{"path", "offset", "limit"}, run: (*Tree).readFile},
 	ToolSearch:     {args: []string{"pattern", "glob"}, run: (*Tree).search},
-	ToolWriteFile:  {args: []string{"path", "content"}, run: (*Tree).writeFile},
-	ToolEditFile:   {args: []string{"path", "old_text", "new_text"}, run: (*Tree).editFile},
-	ToolDeleteFile: {args: []string{"path"}, run: (*Tree).deleteFile},
+	ToolWriteFile:  {args: []string{"path", "content"}, run: writing((*Tree).writeFile)},
+	ToolEditFile:   {args: []string{"path", "old_text", "new_text"}, run: writing((*Tree).editFile)},
+	ToolDeleteFile: {args: []string{"path"}, run: writing((*Tree).deleteFile)},
 }
 
 // Handles reports whether name is one of the Tree's tools.
@@ -105,17 +106,5 @@ func (t *Tree) Call(ctx context.Context, name string, callArgs map[string]any) (
 }
 
 func (t *Tree) record(name, target, outcome, detail string) {
-	t.trace = append(t.trace, Call{Name: name, Path: clip(target, maxTraceBytes), Outcome: outcome, Detail: clip(detail, maxTraceBytes)})
-}
-
-// clip shortens s to at most n bytes without splitting a character.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	t.trace = append(t.trace, Call{Name: name, Path: clip.Text(target, maxTraceBytes, "…"), Outcome: outcome, Detail: clip.Text(detail, maxTraceBytes, "…")})
 }
