@@ -1,0 +1,78 @@
+package agent_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/fakegemini"
+	"github.com/tend-app/tend/internal/fakegithub"
+	"github.com/tend-app/tend/internal/keys"
+)
+
+// A CI round whose agent finds the failure unrelated submits the PR
+// unchanged; the head keeps failing, so the next run hands the PR to a
+// person at once (one round per head), without calling the model.
+func TestCIRoundWithoutChangeHolds(t *testing.T) {
+	h := newHarness(t, map[string]string{"docs/a.md": "# A\n"},
+		fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "# A\n\nReviewed.\n"}),
+		fakegemini.Call("submit", map[string]any{"title": "Review", "summary": "Adds the line."}),
+		fakegemini.Expect(func(req fakegemini.Request) error {
+			if !strings.Contains(req.UserText(), "feedback round 1 of 3") || !strings.Contains(req.UserText(), "flaky network") {
+				return fmt.Errorf("not the CI round: %s", req.UserText())
+			}
+			return nil
+		}, fakegemini.Call("submit", map[string]any{"title": "Review", "summary": "The failing check is unrelated: a flaky network test."})),
+	)
+	key := "acme/web:docs:docs/a.md"
+	branch := botpr.BranchName(keys.MustParse(key))
+	if res := h.run(t, key, "resync"); res.Outcome != "pr-opened" {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	head := h.pr(t, branch).HeadSHA
+	h.gh.AddForeignCheckRun("acme/web", head, fakegithub.App{ID: 99, Slug: "other-ci"}, "net", "failure", fakegithub.CheckRunOutput{Title: "flaky network", Summary: "timeout"})
+	if res := h.run(t, key, "check_suite:completed"); res.Outcome != "up-to-date" {
+		t.Fatalf("CI round outcome %s", res.Outcome)
+	}
+	pr := h.pr(t, branch)
+	if st, _ := botpr.ParseState(pr.Body); pr.HeadSHA != head || st.Feedback == nil || st.Feedback.Rounds != 1 || st.Feedback.RoundHead != head {
+		t.Fatalf("after the round: head moved %v, feedback %+v", pr.HeadSHA != head, st.Feedback)
+	}
+	if res := h.run(t, key, "check_run:failure"); res.Outcome != "needs-human" {
+		t.Fatalf("outcome %s, want needs-human", res.Outcome)
+	}
+	if pr := h.pr(t, branch); !slices.Contains(pr.Labels, botpr.NeedsHumanLabel) || len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0].Body, "round 1, on "+head[:7]+": net (failure)") {
+		t.Errorf("labels %v, comments %+v", pr.Labels, pr.Comments)
+	}
+	if n := len(h.gem.Requests()); n != 3 {
+		t.Errorf("%d model requests, want 3", n)
+	}
+	// Held: a resync neither calls the model nor comments again.
+	if res := h.run(t, key, "resync"); res.Outcome != "needs-human" || len(h.pr(t, branch).Comments) != 1 {
+		t.Errorf("held run: %s, %d comments", res.Outcome, len(h.pr(t, branch).Comments))
+	}
+}
+
+// ci_rounds: 0 turns CI feedback off; failing checks change nothing.
+func TestCIRoundsOff(t *testing.T) {
+	h := newHarness(t, map[string]string{"docs/a.md": "# A\n"},
+		fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "# A\n\nReviewed.\n"}),
+		fakegemini.Call("submit", map[string]any{"title": "Review", "summary": "Adds the line."}),
+	)
+	h.gh.Commit("acme/web", "main", map[string]string{".github/tend.yaml": strings.Replace(docsConfig, "    paths: [\"docs/*.md\"]\n    prompt: \"Every doc must", "    paths: [\"docs/*.md\"]\n    ci_rounds: 0\n    prompt: \"Every doc must", 1)}, nil, "alice", "No CI rounds")
+	h.run(t, "acme/web", "push")
+	key := "acme/web:docs:docs/a.md"
+	if res := h.run(t, key, "resync"); res.Outcome != "pr-opened" {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	pr := h.pr(t, botpr.BranchName(keys.MustParse(key)))
+	h.gh.AddForeignCheckRun("acme/web", pr.HeadSHA, fakegithub.ActionsApp, "build", "failure", fakegithub.CheckRunOutput{Title: "broken"})
+	if res := h.run(t, key, "check_suite:completed"); res.Outcome != "unchanged" {
+		t.Errorf("outcome %s, want unchanged", res.Outcome)
+	}
+	if n := len(h.gem.Requests()); n != 2 {
+		t.Errorf("%d model requests, want 2", n)
+	}
+}
