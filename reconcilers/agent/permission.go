@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/google/go-github/v89/github"
 )
@@ -25,7 +26,12 @@ func (w *writers) has(ctx context.Context, login string) (bool, error) {
 	if ok, known := w.seen[login]; known {
 		return ok, nil
 	}
-	perm, _, err := w.client.Repositories.GetPermissionLevel(ctx, w.owner, w.repo, login)
+	perm, resp, err := w.client.Repositories.GetPermissionLevel(ctx, w.owner, w.repo, login)
+	if err != nil && resp != nil && resp.StatusCode == http.StatusNotFound {
+		// A user GitHub does not know (renamed, deleted) has no access.
+		w.seen[login] = false
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("read the permission of %s: %w", login, err)
 	}

@@ -26,7 +26,7 @@ func TestWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newWriters(client, "acme", "web")
-	for login, want := range map[string]bool{"ada": true, "max": true, "wes": true, "tia": false, "rea": false, "outsider": false} {
+	for login, want := range map[string]bool{"ada": true, "max": true, "wes": true, "tia": false, "rea": false, "outsider": false, "ghost": false} {
 		got, err := w.has(context.Background(), login)
 		if err != nil || got != want {
 			t.Errorf("has(%s) = %v, %v; want %v", login, got, err, want)
