@@ -84,7 +84,7 @@ func (r *Reconciler) gatherFeedback(ctx context.Context, rn *run) (*feedback, er
 			fb.ciRound, fb.ci = true, ci
 			n.Rounds++
 			n.RoundHead = head
-			n.AddTried(fmt.Sprintf("round %d, on %s: %s", n.Rounds, shortSHA(head), clip.Text(ci.Names(), 300, "…")))
+			n.AddTried(fmt.Sprintf("round %d, on %s: %s", n.Rounds, shortSHA(head), triedNames(ci.Names())))
 			r.readLogs(ctx, rn, &fb.ci)
 		}
 	}
@@ -215,6 +215,19 @@ func lastBytes(s string, n int) string {
 }
 
 func shortSHA(sha string) string { return sha[:min(len(sha), 7)] }
+
+// triedNames is a CI round's failures as the state block keeps them: other
+// apps name their checks, so the text is cut short and stripped of what
+// JSON would escape into several bytes, keeping the block within its size.
+func triedNames(names string) string {
+	clean := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune("<>&\"\\", r) {
+			return ' '
+		}
+		return r
+	}, names)
+	return clip.Text(clean, 160, "…")
+}
 
 // prompt renders the feedback section of the task.
 func (f *feedback) prompt() (string, error) {

@@ -42,3 +42,10 @@ func TestReadTail(t *testing.T) {
 		t.Errorf("short: %q", short)
 	}
 }
+
+func TestTriedNames(t *testing.T) {
+	got := triedNames(strings.Repeat("<\"build\\\n>&", 100))
+	if len(got) > 160 || strings.ContainsAny(got, "<>&\"\\\n") {
+		t.Errorf("triedNames = %q", got)
+	}
+}
