@@ -114,7 +114,7 @@ func TestCIFeedbackRounds(t *testing.T) {
 		t.Errorf("%d needs-human comments, want 1", n)
 	}
 	for _, c := range got.Comments {
-		if strings.Contains(c.Body, "What tend tried") && !(strings.Contains(c.Body, "round 1") && strings.Contains(c.Body, "ci/lint (failure)") && strings.Contains(c.Body, "round 3")) {
+		if strings.Contains(c.Body, "What tend tried") && !(strings.Contains(c.Body, "round 1") && strings.Contains(c.Body, "`ci/lint` (failure)") && strings.Contains(c.Body, "round 3")) {
 			t.Errorf("the comment does not say what was tried:\n%s", c.Body)
 		}
 	}

@@ -43,7 +43,7 @@ func TestCIRoundWithoutChangeHolds(t *testing.T) {
 	if res := h.run(t, key, "check_run:failure"); res.Outcome != "needs-human" {
 		t.Fatalf("outcome %s, want needs-human", res.Outcome)
 	}
-	if pr := h.pr(t, branch); !slices.Contains(pr.Labels, botpr.NeedsHumanLabel) || len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0].Body, "round 1, on "+head[:7]+": net (failure)") {
+	if pr := h.pr(t, branch); !slices.Contains(pr.Labels, botpr.NeedsHumanLabel) || len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0].Body, "round 1, on "+head[:7]+": `net` (failure)") {
 		t.Errorf("labels %v, comments %+v", pr.Labels, pr.Comments)
 	}
 	if n := len(h.gem.Requests()); n != 3 {

@@ -53,11 +53,14 @@ func (c CIState) Fingerprint() string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// Names lists the failures as "name (conclusion)".
+// Names lists the failures as "`name` (conclusion)", for Markdown: other
+// apps choose the names, so each is a code span (backticks and line breaks
+// removed) and cannot mention people or link.
 func (c CIState) Names() string {
 	parts := make([]string, len(c.Failures))
 	for i, f := range c.Failures {
-		parts[i] = f.Name + " (" + f.Conclusion + ")"
+		name := strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(f.Name)
+		parts[i] = "`" + name + "` (" + f.Conclusion + ")"
 	}
 	return strings.Join(parts, ", ")
 }
