@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tend-app/tend/internal/clip"
+	"github.com/tend-app/tend/internal/toolschema"
 )
 
 // Tool names.
@@ -28,8 +29,13 @@ const (
 )
 
 type tool struct {
-	args []string // accepted argument names
-	run  func(t *Tree, ctx context.Context, a args) (result, error)
+	params any      // the struct that declares its arguments (see toolschema)
+	args   []string // the argument names params declares, which Call accepts
+	run    func(t *Tree, ctx context.Context, a args) (result, error)
+}
+
+func newTool(params any, run func(t *Tree, ctx context.Context, a args) (result, error)) tool {
+	return tool{params: params, args: toolschema.Names(toolschema.MustOf(params)), run: run}
 }
 
 // result is a successful call: the map for the model plus the trace's
@@ -41,12 +47,12 @@ type result struct {
 }
 
 var tools = map[string]tool{
-	ToolListFiles:  {args: []string{"path", "glob"}, run: (*Tree).listFiles},
-	ToolReadFile:   {args: []string{"path", "offset", "limit"}, run: (*Tree).readFile},
-	ToolSearch:     {args: []string{"pattern", "glob"}, run: (*Tree).search},
-	ToolWriteFile:  {args: []string{"path", "content"}, run: writing((*Tree).writeFile)},
-	ToolEditFile:   {args: []string{"path", "old_text", "new_text"}, run: writing((*Tree).editFile)},
-	ToolDeleteFile: {args: []string{"path"}, run: writing((*Tree).deleteFile)},
+	ToolListFiles:  newTool(listFilesParams{}, (*Tree).listFiles),
+	ToolReadFile:   newTool(readFileParams{}, (*Tree).readFile),
+	ToolSearch:     newTool(searchParams{}, (*Tree).search),
+	ToolWriteFile:  newTool(writeFileParams{}, writing((*Tree).writeFile)),
+	ToolEditFile:   newTool(editFileParams{}, writing((*Tree).editFile)),
+	ToolDeleteFile: newTool(pathParam{}, writing((*Tree).deleteFile)),
 }
 
 // Handles reports whether name is one of the Tree's tools.
