@@ -260,7 +260,11 @@ func (r *Reconciler) feedbackGate(ctx context.Context, rn *run) (res reconcilers
 	switch {
 	case fb.hold:
 		res, err := r.holdForHuman(ctx, rn, fb)
-		return res, true, err
+		if err != nil || len(fb.reviews) == 0 {
+			return res, true, err
+		}
+		// Writers' reviews still get their round on a held PR.
+		fb.held = true
 	case fb.held && !fb.due():
 		return reconcilers.Result{Outcome: "needs-human"}, true, nil
 	case fb.changed && !fb.due():

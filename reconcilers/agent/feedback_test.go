@@ -14,7 +14,8 @@ import (
 
 // A CI round whose agent finds the failure unrelated submits the PR
 // unchanged; the head keeps failing, so the next run hands the PR to a
-// person at once (one round per head), without calling the model.
+// person at once (one round per head). A writer's review on the held PR
+// still gets a round; CI alone calls the model no more.
 func TestCIRoundWithoutChangeHolds(t *testing.T) {
 	h := newHarness(t, map[string]string{"docs/a.md": "# A\n"},
 		fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "# A\n\nReviewed.\n"}),
@@ -25,6 +26,13 @@ func TestCIRoundWithoutChangeHolds(t *testing.T) {
 			}
 			return nil
 		}, fakegemini.Call("submit", map[string]any{"title": "Review", "summary": "The failing check is unrelated: a flaky network test."})),
+		fakegemini.Expect(func(req fakegemini.Request) error {
+			if !strings.Contains(req.UserText(), "Use a level-one heading.") || strings.Contains(req.UserText(), "CI failed") {
+				return fmt.Errorf("not the review round: %s", req.UserText())
+			}
+			return nil
+		}, fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "# A\n\nReviewed by tend.\n"})),
+		fakegemini.Call("submit", map[string]any{"title": "Review", "summary": "As the reviewer asked."}),
 	)
 	key := "acme/web:docs:docs/a.md"
 	branch := botpr.BranchName(keys.MustParse(key))
@@ -40,14 +48,21 @@ func TestCIRoundWithoutChangeHolds(t *testing.T) {
 	if st, _ := botpr.ParseState(pr.Body); pr.HeadSHA != head || st.Feedback == nil || st.Feedback.Rounds != 1 || st.Feedback.RoundHead != head {
 		t.Fatalf("after the round: head moved %v, feedback %+v", pr.HeadSHA != head, st.Feedback)
 	}
-	if res := h.run(t, key, "check_run:failure"); res.Outcome != "needs-human" {
-		t.Fatalf("outcome %s, want needs-human", res.Outcome)
+	// The head fails again, and a writer asks for a change: the PR is
+	// handed to people, and the review still gets its round.
+	h.gh.SetPermission("acme/web", "bob", "write")
+	rid, _ := h.gh.AddReview("acme/web", pr.Number, "bob", "CHANGES_REQUESTED", "Use a level-one heading.")
+	if res := h.run(t, key, "pull_request_review:submitted"); res.Outcome != "pr-updated" {
+		t.Fatalf("outcome %s, want pr-updated (the review round after the hold)", res.Outcome)
+	}
+	if st, _ := botpr.ParseState(h.pr(t, branch).Body); st.Feedback == nil || !st.Feedback.NeedsHuman || st.Feedback.ReviewSeen != rid {
+		t.Fatalf("after hold and review: %+v", st.Feedback)
 	}
 	if pr := h.pr(t, branch); !slices.Contains(pr.Labels, botpr.NeedsHumanLabel) || len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0].Body, "round 1, on "+head[:7]+": `net` (failure)") {
 		t.Errorf("labels %v, comments %+v", pr.Labels, pr.Comments)
 	}
-	if n := len(h.gem.Requests()); n != 3 {
-		t.Errorf("%d model requests, want 3", n)
+	if n := len(h.gem.Requests()); n != 5 {
+		t.Errorf("%d model requests, want 5", n)
 	}
 	// Held: a resync neither calls the model nor comments again.
 	if res := h.run(t, key, "resync"); res.Outcome != "needs-human" || len(h.pr(t, branch).Comments) != 1 {

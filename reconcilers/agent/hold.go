@@ -46,7 +46,16 @@ func (r *Reconciler) holdForHuman(ctx context.Context, rn *run, fb *feedback) (r
 	}); err != nil {
 		return reconcilers.Result{}, err
 	}
-	if _, err := r.Changes.SaveFeedback(ctx, client, k.Owner, k.Repo, k, n); err != nil {
+	saved := n.Clone()
+	if len(fb.reviews) > 0 {
+		// The reviews are used by the round that follows; until it
+		// succeeds, they stay unread.
+		saved.ReviewSeen, saved.CommentSeen = 0, 0
+		if old := rn.st.Feedback; old != nil {
+			saved.ReviewSeen, saved.CommentSeen = old.ReviewSeen, old.CommentSeen
+		}
+	}
+	if _, err := r.Changes.SaveFeedback(ctx, client, k.Owner, k.Repo, k, saved); err != nil {
 		return reconcilers.Result{}, err
 	}
 	r.Metrics.record("needs-human", nil)
