@@ -6,6 +6,7 @@ import (
 
 	"github.com/tend-app/tend/internal/botpr"
 
+	"github.com/tend-app/tend/internal/command"
 	"github.com/tend-app/tend/internal/keys"
 )
 
@@ -23,10 +24,14 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 	}
 	switch ev.Action {
 	case "closed", "reopened", "edited", "synchronize":
-	case "unlabeled":
-		// Taking tend/needs-human off hands the PR back to tend.
-		if !strings.EqualFold(ev.Label.Name, botpr.NeedsHumanLabel) {
-			return ignore(ctx, "pull request unlabeled "+ev.Label.Name)
+	case "labeled", "unlabeled":
+		switch {
+		case strings.EqualFold(ev.Label.Name, command.SkipLabel):
+			// Removing the skip label hands the PR back to tend.
+		case ev.Action == "unlabeled" && strings.EqualFold(ev.Label.Name, botpr.NeedsHumanLabel):
+			// Taking tend/needs-human off gives the agent its rounds back.
+		default:
+			return ignore(ctx, "pull request "+ev.Action)
 		}
 	default:
 		return ignore(ctx, "pull request "+ev.Action)

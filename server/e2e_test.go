@@ -290,6 +290,20 @@ func TestExamplesProduceExpectedKeys(t *testing.T) {
 	})
 	wantKeys(t, "tend check run re-run", w.deliver(t, "check_run", cr), prKey)
 	wantKeys(t, "another app's check run", w.deliver(t, "check_run", withInstallation(t, example(t, "check_run", "rerequested", nil), 1, nil)))
+	for id, want := range map[string][]string{"reconcile": {prKey}, "recreate": {prKey}, "self-destruct": nil} {
+		action := withInstallation(t, cr, 1, func(m map[string]any) {
+			m["action"] = "requested_action"
+			m["requested_action"] = map[string]any{"identifier": id}
+		})
+		wantKeys(t, "button "+id, w.deliver(t, "check_run", action), want...)
+	}
+	for lbl, want := range map[string][]string{"tend/skip": {prKey}, "bug": nil} {
+		unlabeled := withInstallation(t, prEv, 1, func(m map[string]any) {
+			m["action"] = "unlabeled"
+			m["label"] = map[string]any{"name": lbl}
+		})
+		wantKeys(t, "PR unlabeled "+lbl, w.deliver(t, "pull_request", unlabeled), want...)
+	}
 
 	// installations: the repositories added are resynced.
 	inst := withInstallation(t, example(t, "installation_repositories", "added", nil), 1, nil)

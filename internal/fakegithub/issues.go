@@ -343,21 +343,6 @@ func (s *Server) LabelIssue(fullName string, number int, labelName, by string) {
 	s.addLabels(rp, is, []string{labelName}, s.userLocked(by, ""))
 }
 
-// UnlabelIssue removes a label from an issue or pull request as a human;
-// it fires "issues" (or "pull_request") unlabeled when the label was there.
-func (s *Server) UnlabelIssue(fullName string, number int, labelName, by string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rp := s.mustRepo(fullName)
-	is := rp.issues[number]
-	if is == nil {
-		panic(fmt.Sprintf("fakegithub: UnlabelIssue: no %s#%d", fullName, number))
-	}
-	if l := rp.labels[strings.ToLower(labelName)]; l != nil {
-		s.removeLabel(rp, is, l, s.userLocked(by, ""))
-	}
-}
-
 // CloseIssue closes an issue or pull request (without merging) as a human.
 func (s *Server) CloseIssue(fullName string, number int, by string) {
 	s.mu.Lock()
@@ -486,6 +471,10 @@ func (c *call) issue(rp *repo) *issue {
 		return nil
 	}
 	is := rp.issues[n]
+	if is == nil && rp.deleted[n] {
+		c.fail(http.StatusGone, "This issue was deleted")
+		return nil
+	}
 	if is == nil {
 		c.notFound()
 		return nil

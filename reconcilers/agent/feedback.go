@@ -32,8 +32,9 @@ type feedback struct {
 	// next is the PR's feedback record after this run.
 	next *botpr.Feedback
 	// changed says next differs from the PR's record in a way that must
-	// be saved even if no round runs (the hold was lifted).
-	changed bool
+	// be saved even if no round runs (the hold was lifted); unlabel, that
+	// tend/needs-human must come off too.
+	changed, unlabel bool
 	ci      changes.CIState
 	ciRound bool
 	// hold: the rounds are spent now; held: the PR waits for a person.
@@ -59,11 +60,12 @@ func (r *Reconciler) gatherFeedback(ctx context.Context, rn *run) (*feedback, er
 	}
 	n := fb.next
 	labelled := slices.ContainsFunc(rn.pr.Labels, func(l *github.Label) bool { return strings.EqualFold(l.GetName(), botpr.NeedsHumanLabel) })
-	if n.NeedsHuman && (!labelled || (n.HoldInputs != "" && n.HoldInputs != rn.inputs)) {
-		// Someone took the label off, or the desired state changed: the
-		// agent gets its rounds back.
+	asked := rn.req.Steering.Fresh || rn.req.Steering.Recreate
+	if n.NeedsHuman && (!labelled || asked || (n.HoldInputs != "" && n.HoldInputs != rn.inputs)) {
+		// Someone took the label off or commanded tend, or the desired
+		// state changed: the agent gets its rounds back.
 		n.NeedsHuman, n.HoldInputs, n.Rounds, n.RoundHead = false, "", 0, ""
-		fb.changed = true
+		fb.changed, fb.unlabel = true, labelled
 	}
 	reviews, err := r.reviewNotes(ctx, rn, n)
 	if err != nil {
@@ -257,6 +259,11 @@ func (r *Reconciler) feedbackGate(ctx context.Context, rn *run) (res reconcilers
 		return reconcilers.Result{}, err != nil, err
 	}
 	rn.fb = fb
+	if fb.unlabel {
+		if err := r.removeHoldLabel(ctx, rn); err != nil {
+			return reconcilers.Result{}, true, err
+		}
+	}
 	switch {
 	case fb.hold:
 		res, err := r.holdForHuman(ctx, rn, fb)

@@ -33,6 +33,13 @@ func TestCIRoundWithoutChangeHolds(t *testing.T) {
 			return nil
 		}, fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "# A\n\nReviewed by tend.\n"})),
 		fakegemini.Call("submit", map[string]any{"title": "Review", "summary": "As the reviewer asked."}),
+		fakegemini.Expect(func(req fakegemini.Request) error {
+			if !strings.Contains(req.UserText(), "feedback round 1 of 3") || !strings.Contains(req.UserText(), "lint says no") {
+				return fmt.Errorf("not a fresh first CI round: %s", req.UserText())
+			}
+			return nil
+		}, fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "# A\n\nReviewed by tend, linted.\n"})),
+		fakegemini.Call("submit", map[string]any{"title": "Review", "summary": "Lint fixed."}),
 	)
 	key := "acme/web:docs:docs/a.md"
 	branch := botpr.BranchName(keys.MustParse(key))
@@ -67,6 +74,19 @@ func TestCIRoundWithoutChangeHolds(t *testing.T) {
 	// Held: a resync neither calls the model nor comments again.
 	if res := h.run(t, key, "resync"); res.Outcome != "needs-human" || len(h.pr(t, branch).Comments) != 1 {
 		t.Errorf("held run: %s, %d comments", res.Outcome, len(h.pr(t, branch).Comments))
+	}
+	// A person asks for a run ("Reconcile now", like /reconcile): the hold
+	// is lifted, the label comes off, and the agent gets a first round again.
+	h.gh.AddForeignCheckRun("acme/web", h.pr(t, branch).HeadSHA, fakegithub.App{ID: 99, Slug: "other-ci"}, "lint", "failure", fakegithub.CheckRunOutput{Title: "lint says no"})
+	if res := h.run(t, key, "check_run:requested_action:reconcile"); res.Outcome != "pr-updated" {
+		t.Fatalf("outcome %s after the button, want pr-updated", res.Outcome)
+	}
+	pr = h.pr(t, branch)
+	if st, _ := botpr.ParseState(pr.Body); slices.Contains(pr.Labels, botpr.NeedsHumanLabel) || st.Feedback == nil || st.Feedback.NeedsHuman || st.Feedback.Rounds != 1 {
+		t.Errorf("after the button: labels %v, feedback %+v", pr.Labels, st.Feedback)
+	}
+	if n := len(h.gem.Requests()); n != 7 {
+		t.Errorf("%d model requests, want 7", n)
 	}
 }
 

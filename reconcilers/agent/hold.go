@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
@@ -60,4 +61,14 @@ func (r *Reconciler) holdForHuman(ctx context.Context, rn *run, fb *feedback) (r
 	}
 	r.Metrics.record("needs-human", nil)
 	return reconcilers.Result{Outcome: "needs-human"}, nil
+}
+
+// removeHoldLabel takes tend/needs-human off a PR whose hold a command or
+// a new desired state lifted.
+func (r *Reconciler) removeHoldLabel(ctx context.Context, rn *run) error {
+	resp, err := rn.req.Client.Issues.RemoveLabelForIssue(ctx, rn.k.Owner, rn.k.Repo, rn.pr.GetNumber(), botpr.NeedsHumanLabel)
+	if err != nil && (resp == nil || resp.StatusCode != http.StatusNotFound) {
+		return fmt.Errorf("unlabel PR #%d: %w", rn.pr.GetNumber(), err)
+	}
+	return nil
 }

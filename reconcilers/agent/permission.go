@@ -2,16 +2,15 @@ package agent
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 
 	"github.com/google/go-github/v89/github"
+
+	"github.com/tend-app/tend/reconcilers/commands"
 )
 
 // writers answers, once per login and run, whether a user has write
-// access to the repository: GET .../collaborators/{user}/permission, whose
-// permission is admin, write (maintain reads as write) or none/read, and
-// whose role_name names the role (custom roles included).
+// access to the repository (commands.WriteAccess: the same rule as for
+// comment commands).
 type writers struct {
 	client      *github.Client
 	owner, repo string
@@ -26,23 +25,9 @@ func (w *writers) has(ctx context.Context, login string) (bool, error) {
 	if ok, known := w.seen[login]; known {
 		return ok, nil
 	}
-	perm, resp, err := w.client.Repositories.GetPermissionLevel(ctx, w.owner, w.repo, login)
-	if err != nil && resp != nil && resp.StatusCode == http.StatusNotFound {
-		// A user GitHub does not know (renamed, deleted) has no access.
-		w.seen[login] = false
-		return false, nil
-	}
+	ok, err := commands.WriteAccess(ctx, w.client, w.owner, w.repo, login)
 	if err != nil {
-		return false, fmt.Errorf("read the permission of %s: %w", login, err)
-	}
-	ok := false
-	switch perm.GetPermission() {
-	case "admin", "write":
-		ok = true
-	}
-	switch perm.GetRoleName() {
-	case "admin", "maintain", "write":
-		ok = true
+		return false, err
 	}
 	w.seen[login] = ok
 	return ok, nil
