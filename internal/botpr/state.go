@@ -43,6 +43,8 @@ type State struct {
 	Extra map[string]string `json:"extra,omitempty"`
 	// Cmd is the comment-command bookkeeping of a path key (see Commands).
 	Cmd *Commands `json:"cmd,omitempty"`
+	// Feedback records the CI and review feedback given to the agent.
+	Feedback *Feedback `json:"fb,omitempty"`
 }
 
 const (

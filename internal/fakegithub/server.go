@@ -121,6 +121,7 @@ type Server struct {
 	requests      []RequestRecord
 	faults        []*fault
 	rates         map[string]*rateWindow
+	ciData        *ciState // statuses and job logs (ci.go)
 
 	hooks *hookQueue
 }
@@ -377,6 +378,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	escaped := r.URL.EscapedPath()
 	if strings.HasPrefix(escaped, "/api/v3/") || escaped == "/api/v3" {
 		escaped = strings.TrimPrefix(escaped, "/api/v3")
+	}
+	if strings.HasPrefix(escaped, "/_fake/logs/") {
+		s.serveLog(w, r, strings.TrimPrefix(r.URL.Path, "/_fake/logs/"))
+		return
 	}
 	if strings.HasPrefix(escaped, "/_fake/raw/") {
 		s.serveRaw(w, r, strings.TrimPrefix(r.URL.Path, "/_fake/raw/"))

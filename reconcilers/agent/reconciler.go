@@ -82,7 +82,8 @@ type run struct {
 	release  *github.RepositoryRelease
 	relRepo  string
 	inputs   string
-	checkRun int64 // the in-progress check run, if one was created
+	checkRun int64     // the in-progress check run, if one was created
+	fb       *feedback // CI and review feedback on the open PR (feedback.go)
 	// recreate: the run regenerates the PR from the base branch, so the
 	// PR's own changes (and people's commits) are not its starting point.
 	recreate bool
@@ -125,6 +126,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	}
 	r.readRelease(ctx, rn)
 	rn.inputs, rn.keySHA = r.inputsHash(rn, fileSHA), fileSHA
+	if res, done, err := r.feedbackGate(ctx, rn); done || err != nil {
+		return res, err
+	}
 	if res, done, err := r.skip(ctx, rn); done || err != nil {
 		return res, err
 	}
@@ -139,7 +143,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if res, done, err := r.dailyBudgetSpent(ctx, rn, target, day); done || err != nil {
 		return res, err
 	}
-	return r.runAgent(ctx, rn, target, day)
+	res, err = r.runAgent(ctx, rn, target, day)
+	if err == nil && rn.fb.due() {
+		// Each failing head and each review is used once.
+		_, err = r.Changes.SaveFeedback(ctx, rn.req.Client, k.Owner, k.Repo, k, rn.fb.next)
+	}
+	return res, err
 }
 
 // begin reads the base branch, the key's newest PR and what people
@@ -233,7 +242,7 @@ func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, boo
 		return reconcilers.Result{}, true, err
 	}
 	head := rn.prHead()
-	asked := rn.req.Steering.Fresh || rn.recreate || rn.req.Steering.Reconsider
+	asked := rn.req.Steering.Fresh || rn.recreate || rn.req.Steering.Reconsider || rn.fb.due()
 	if memo.Inputs == rn.inputs && memo.Head == head && !asked {
 		r.Metrics.record("unchanged", nil)
 		return reconcilers.Result{Outcome: "unchanged"}, true, nil
@@ -468,6 +477,10 @@ func (r *Reconciler) change(rn *run) *changes.Change {
 	if rn.k.Kind() == keys.KindIssue {
 		c.Fixes = rn.k.Issue
 	}
+	c.CIRounds = rn.req.Rule.CIRounds
+	if rn.fb.due() || (rn.fb != nil && rn.fb.changed) {
+		c.Feedback = rn.fb.next.Clone()
+	}
 	if rn.k.Kind() == keys.KindPath {
 		// A key with no changed files: nothing differs, so an open PR is
 		// resolved and no new one is opened.
@@ -485,6 +498,7 @@ func (r *Reconciler) finishCheck(ctx context.Context, rn *run, conclusion, title
 	if rn.checkRun == 0 {
 		return
 	}
+	summary += changes.FeedbackLine(rn.feedbackRecord(), rn.req.Rule.CIRounds)
 	out := &github.CheckRunOutput{Title: github.Ptr(title), Summary: github.Ptr(clip.Text(summary, 60000, truncated))}
 	if rec != nil {
 		out.Text = github.Ptr(clip.Text(trace(rec), 60000, truncated))

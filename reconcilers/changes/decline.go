@@ -244,7 +244,7 @@ func declinedMessage(p botpr.Proposal) string {
 		b.WriteString("\ntend opens a new pull request only for a rewrite that differs from these: a tag that moves to a new digest, a newer tag, " +
 			"or a reference not listed here — and then proposes only that. Other edits to the file do not bring these back.\n\n")
 	case p.Inputs != "" || len(p.Reads) > 0:
-		fmt.Fprintf(&b, "tend proposes a change for this key again only when the rule's prompt, the request (the issue or the instructions), "+
+		fmt.Fprintf(&b, "tend proposes a change for this key again only when the rule's prompt, the request (the issue), "+
 			"or the content of one of the %d file(s) the agent read changes.\n\n", len(p.Reads))
 	default:
 		b.WriteString("tend proposes a change for this key again only when the change it would propose differs from this one.\n\n")

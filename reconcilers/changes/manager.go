@@ -446,6 +446,7 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 	st := m.newState(c, hash, head)
 	st.HumanNotified = prev.HumanNotified && !c.Recreate
 	st.Cmd = prev.Cmd
+	c.keepFeedback(&st, prev)
 	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
 		Title: github.Ptr(oneLine(c.Title, 256)),
 		Body:  github.Ptr(renderBody(c, st)),

@@ -90,6 +90,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return reconcilers.Result{}, err
 	}
 	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}
+	if out.Action == "up-to-date" {
+		// Images rules never loop on CI; their check run says what failed.
+		if _, err := r.Changes.ReportCI(ctx, req.Client, k.Owner, k.Repo, k); err != nil {
+			return reconcilers.Result{}, err
+		}
+	}
 	if len(failures) > 0 && res.RequeueAfter == 0 {
 		res.RequeueAfter = r.RetryFailures
 		if res.RequeueAfter <= 0 {
