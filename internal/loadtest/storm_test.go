@@ -12,8 +12,8 @@ import (
 // Under the race detector the storm is smaller (1,000 deliveries) and only
 // what does not depend on speed is checked: every delivery acknowledged, no
 // event lost, every path reconciled. The race detector slows intake several
-// times over, so collapse and throughput would measure the detector;
-// .ci/test runs this test once more without it for those.
+// times over, so collapse would measure the detector; .ci/test runs this
+// test once more without it for that.
 func TestStorm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 10,000 deliveries over 10 s")
@@ -45,7 +45,7 @@ func TestStorm(t *testing.T) {
 	if m := res.maxRuns(); m > 2 {
 		t.Errorf("a path ran %d times, want at most 2: %v", m, res.runsPerPath)
 	}
-	if res.sendTime > 12*time.Second {
-		t.Errorf("sending took %s: intake could not keep up with 1,000 deliveries/s", res.sendTime)
-	}
+	// How fast intake took the deliveries in is a speed figure, measured by
+	// the load program for BENCHMARKS.md, not asserted here: on a shared
+	// machine it measures the neighbours.
 }
