@@ -328,6 +328,15 @@ func TestSkipAndRecreate(t *testing.T) {
 		t.Errorf("after recreate tend does not manage the PR: %q", content)
 	}
 
+	// A button is a /reconcile: it resumes a skipped PR.
+	w.say(t, writer, "/reconcile skip")
+	runs := w.checks(t)
+	w.gh.RequestCheckRunAction(w.repo, runs[len(runs)-1].ID, "reconcile", writer)
+	w.settle(t)
+	if slices.Contains(prByNumber(t, w.liveWorld, w.pr).Labels, command.SkipLabel) || len(w.checks(t)) != len(runs)+1 {
+		t.Errorf("Reconcile now did not resume a skipped PR with a fresh check run")
+	}
+
 	// Removing the skip label by hand resumes too.
 	w.say(t, writer, "/reconcile skip")
 	last := w.reg.push(t, "acme/app", "1.0", false)

@@ -63,7 +63,7 @@ type world struct {
 	logs *syncBuffer
 }
 
-func startWorld(t *testing.T, env map[string]string) *world {
+func startWorld(t *testing.T, env map[string]string, beforeStart ...func(gh *fakegithub.Server)) *world {
 	t.Helper()
 	gh := fakegithub.New(t)
 	gh.AddInstallation(1, "Codertocat")
@@ -72,6 +72,9 @@ func startWorld(t *testing.T, env map[string]string) *world {
 		"docs/guide.md":     "guide\n",
 		".github/tend.yaml": helloConfig,
 	})
+	for _, f := range beforeStart {
+		f(gh)
+	}
 	logs := &syncBuffer{}
 	full := map[string]string{
 		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),
@@ -492,14 +495,19 @@ func TestRiverUIBehindPassword(t *testing.T) {
 // the delivery is not lost: the repository is enqueued for a full resync,
 // which reaches every rule's paths once GitHub answers again.
 func TestUnmappedEventResyncsRepository(t *testing.T) {
-	w := startWorld(t, nil)
-	w.gh.Fail("GET", "/repos/{owner}/{repo}/contents/{path}", 1, 502, nil)
+	// GitHub fails every file read from before tend starts (so that its
+	// first discovery cannot cache the config either) until the push has
+	// been taken in.
+	w := startWorld(t, nil, func(gh *fakegithub.Server) {
+		gh.Fail("GET", "/repos/{owner}/{repo}/contents/{path}", -1, 502, nil)
+	})
 	body := withInstallation(t, example(t, "push", "", func(m map[string]any) bool { return m["ref"] == "refs/heads/master" }), 1, func(m map[string]any) {
 		m["before"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 		m["created"] = false
 		m["commits"] = []any{map[string]any{"id": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "modified": []any{"README.md"}}}
 	})
 	wantKeys(t, "push while the config is unreadable", w.deliver(t, "push", body), "codertocat/hello-world")
+	w.gh.ClearFaults()
 	// The agent has no credentials here, so each path run reports that in a
 	// failing check run: one per path proves the resync reached them all.
 	reached := testwait.Until(30*time.Second, func() bool {

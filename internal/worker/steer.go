@@ -9,15 +9,14 @@ import (
 	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/reconcilers"
+	"github.com/tend-app/tend/reconcilers/changes"
 	"github.com/tend-app/tend/reconcilers/commands"
 )
 
 // Triggers of the buttons on tend's check runs (see handlers.CheckRun).
 const (
-	triggerRerun    = "check_run:rerequested"
-	triggerAction   = "check_run:requested_action:"
-	actionReconcile = "reconcile"
-	actionRecreate  = "recreate"
+	triggerRerun  = "check_run:rerequested"
+	triggerAction = "check_run:requested_action:"
 )
 
 // steered is what the command pipeline made of a run before its reconciler.
@@ -44,7 +43,11 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 	if err != nil {
 		return s, err
 	}
-	if b.Skip || b.Resume {
+	// A button (GitHub shows them to people with write access only) is a
+	// `/reconcile`: it resumes a skipped PR, unless a command in this
+	// batch asked to skip.
+	resume := b.Resume || (s.steering.Fresh && !b.Skip)
+	if b.Skip || resume {
 		if err := t.SetSkip(ctx, b.Skip); err != nil {
 			return s, err
 		}
@@ -57,6 +60,7 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 	// A comment without an accepted command still runs the key like any
 	// other hint (the trigger may stand for an earlier event too); with
 	// nothing pending the run changes nothing visible and calls no model.
+	// Only the skip label stops it.
 	if t.Skipped() {
 		s.outcome = "skipped"
 	}
@@ -66,9 +70,9 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 // buttonSteering is what a click on a check run's button asks for.
 func buttonSteering(trigger string) reconcilers.Steering {
 	switch {
-	case trigger == triggerRerun, trigger == triggerAction+actionReconcile:
+	case trigger == triggerRerun, trigger == triggerAction+changes.ActionReconcile:
 		return reconcilers.Steering{Fresh: true}
-	case trigger == triggerAction+actionRecreate:
+	case trigger == triggerAction+changes.ActionRecreate:
 		return reconcilers.Steering{Fresh: true, Recreate: true}
 	}
 	return reconcilers.Steering{}

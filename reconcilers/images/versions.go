@@ -5,15 +5,17 @@ import (
 	"strconv"
 
 	"github.com/Masterminds/semver/v3"
+
+	"github.com/tend-app/tend/internal/config"
 )
 
 // Update modes: how far a tag may move. They are the values of a rule's
-// `update` setting.
+// `update` setting, as the config parser accepts them.
 const (
-	UpdateDigest = "digest" // keep the tag, pin its current digest
-	UpdatePatch  = "patch"  // same major and minor
-	UpdateMinor  = "minor"  // same major
-	UpdateMajor  = "major"  // anything newer
+	UpdateDigest = config.UpdateDigest // keep the tag, pin its current digest
+	UpdatePatch  = config.UpdatePatch  // same major and minor
+	UpdateMinor  = config.UpdateMinor  // same major
+	UpdateMajor  = config.UpdateMajor  // anything newer
 )
 
 // versionTagRe reads a tag as a version the way image publishers write them:

@@ -125,3 +125,15 @@ func TestParseTagVersion(t *testing.T) {
 		}
 	}
 }
+
+// Tag names come from registries, which are untrusted: a tag is only ever
+// written into a file when it parses as a version of the current family,
+// so line breaks, quotes, spaces or YAML syntax never reach the file.
+func TestPickTagRefusesHostileTags(t *testing.T) {
+	hostile := []string{"1.28\n", "1.28\"", "1.28 ", "1.28-alpine\nimage: evil", "1.28-alpine # x", "1.28-alpine\"", "v1.28", "1.28-alpine@sha256:00", "１.28"}
+	for _, cur := range []string{"1.27", "1.27-alpine"} {
+		if got := pickTag(cur, hostile, UpdateMajor); got != cur {
+			t.Errorf("pickTag(%q) over hostile tags = %q", cur, got)
+		}
+	}
+}
