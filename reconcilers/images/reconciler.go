@@ -59,12 +59,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return reconcilers.Result{}, err
 	}
 	file, err := changes.ReadFileMax(ctx, req.Client, k.Owner, k.Repo, base.Commit, k.Path, MaxFileBytes)
-	var tooLarge *changes.TooLargeError
-	if errors.As(err, &tooLarge) {
-		return r.tooLarge(ctx, req, base, tooLarge)
-	}
 	if err != nil {
-		return reconcilers.Result{}, err
+		return r.readFailed(ctx, req, base, err)
 	}
 	// What people declined is left out of the change (see decline.go).
 	prior, err := r.Changes.Prior(ctx, req.Client, k.Owner, k.Repo, k, req.Steering.Reconsider || req.Steering.Recreate)
@@ -117,11 +113,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	return res, nil
 }
 
-// tooLarge reports on the base commit's check run that the key's file is
-// too large to read; the key runs again when the file changes.
-func (r *Reconciler) tooLarge(ctx context.Context, req reconcilers.Request, base changes.Base, e *changes.TooLargeError) (reconcilers.Result, error) {
+// readFailed answers a failed read of the key's file: a file too large to
+// read is reported on the base commit's check run (the key runs again when
+// the file changes); anything else is retried.
+func (r *Reconciler) readFailed(ctx context.Context, req reconcilers.Request, base changes.Base, err error) (reconcilers.Result, error) {
+	var e *changes.TooLargeError
+	if !errors.As(err, &e) {
+		return reconcilers.Result{}, err
+	}
 	k := req.Key
-	err := changes.PostCheck(ctx, req.Client, k.Owner, k.Repo, changes.Check{
+	err = changes.PostCheck(ctx, req.Client, k.Owner, k.Repo, changes.Check{
 		Name: changes.CheckName(req.Rule.Name), HeadSHA: base.Commit, ExternalID: k.String(), Conclusion: "neutral",
 		Title: fmt.Sprintf("%s is too large to pin", e.Path),
 		Summary: fmt.Sprintf("`%s` is %d bytes; the images reconciler reads files of up to %d bytes, so the images in it are not pinned. "+
