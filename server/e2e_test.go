@@ -413,7 +413,7 @@ func TestSetupMode(t *testing.T) {
 		_, _ = b.ReadFrom(resp.Body)
 		return resp.StatusCode, b.String()
 	}
-	if code, body := get("/"); code != 200 || !strings.Contains(body, "not configured yet") || !strings.Contains(body, "GITHUB_APP_INTEGRATION_ID") {
+	if code, body := get("/"); code != 200 || !strings.Contains(body, "not connected to GitHub yet") || !strings.Contains(body, "GITHUB_APP_INTEGRATION_ID") {
 		t.Errorf("setup page: %d %q", code, body)
 	}
 	if code, _ := get("/healthz"); code != 200 {

@@ -96,6 +96,7 @@ func TestImportsPointDown(t *testing.T) {
 	allowed := map[string][]string{
 		"internal/keys":              {},
 		"internal/imagename":         {},
+		"internal/appmanifest":       {},
 		"internal/botpr":             {"internal/keys"},
 		"internal/config":            {"internal/keys"},
 		"internal/store":             {"internal/config", "internal/keys"},

@@ -82,6 +82,14 @@
 // the Server's methods (Commit, MergePR, AddComment, ...) act as the named
 // human.
 //
+// GitHub's App manifest flow is served end to end: WebURL's
+// settings/apps/new (and organizations/{org}/settings/apps/new) takes a
+// POSTed manifest and redirects to its redirect_url with a one-time code,
+// as if the user had confirmed; the unauthenticated
+// POST /app-manifests/{code}/conversions exchanges it once for the App's
+// credentials and points the fake's webhooks at the manifest's hook URL
+// with a fresh secret (ManifestRegistrations records each flow).
+//
 // Faults are injected with Fail (e.g. 403 with Retry-After, 429, 502).
 //
 // Server methods are safe for concurrent use; the state is guarded by one
