@@ -72,14 +72,54 @@ func (s *settings) Missing() []string {
 	return out
 }
 
+// loadSettings reads the settings from the environment.
 func loadSettings() (*settings, error) {
 	s := &settings{}
+	if err := s.loadGitHub(); err != nil {
+		return nil, err
+	}
+	s.Addr = envOr("TEND_ADDR", ":8080")
+	s.DataDir = envOr("TEND_DATA_DIR", "./data")
+	s.DatabaseURL = os.Getenv("DATABASE_URL")
+	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
+	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
+	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
+	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+	if err := s.loadPublicURL(); err != nil {
+		return nil, err
+	}
+	f, err := readAppFile(s.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.applyAppFile(f)
+	if err := s.loadNumbers(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadPublicURL reads TEND_PUBLIC_URL, the address GitHub reaches tend at.
+func (s *settings) loadPublicURL() error {
+	s.PublicURL = strings.TrimSuffix(os.Getenv("TEND_PUBLIC_URL"), "/")
+	if s.PublicURL == "" {
+		return nil
+	}
+	if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("TEND_PUBLIC_URL must be an absolute http(s) URL, got %q", s.PublicURL)
+	}
+	return nil
+}
+
+// loadGitHub reads the App's settings the way go-githubapp reads them,
+// forgiving the usual mistakes of pasting them into variables.
+func (s *settings) loadGitHub() error {
 	s.GitHub.V3APIURL = "https://api.github.com/"
 	s.GitHub.V4APIURL = "https://api.github.com/graphql"
 	s.GitHub.WebURL = "https://github.com/"
 	if v := os.Getenv("GITHUB_APP_INTEGRATION_ID"); v != "" {
 		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-			return nil, fmt.Errorf("GITHUB_APP_INTEGRATION_ID must be a number, got %q", v)
+			return fmt.Errorf("GITHUB_APP_INTEGRATION_ID must be a number, got %q", v)
 		}
 	}
 	s.GitHub.SetValuesFromEnv("")
@@ -95,24 +135,12 @@ func loadSettings() (*settings, error) {
 	if os.Getenv("GITHUB_V4_API_URL") == "" && s.GitHub.V3APIURL != "https://api.github.com/" {
 		s.GitHub.V4APIURL = strings.TrimSuffix(s.GitHub.V3APIURL, "/") + "/graphql"
 	}
-	s.Addr = envOr("TEND_ADDR", ":8080")
-	s.DataDir = envOr("TEND_DATA_DIR", "./data")
-	s.DatabaseURL = os.Getenv("DATABASE_URL")
-	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
-	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
-	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
-	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
-	if s.PublicURL = strings.TrimSuffix(os.Getenv("TEND_PUBLIC_URL"), "/"); s.PublicURL != "" {
-		if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("TEND_PUBLIC_URL must be an absolute http(s) URL, got %q", s.PublicURL)
-		}
-	}
-	f, err := readAppFile(s.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	s.applyAppFile(f)
+	return nil
+}
 
+// loadNumbers reads the counts and durations that tune tend.
+func (s *settings) loadNumbers() error {
+	var err error
 	ints := []struct {
 		name string
 		dst  *int
@@ -121,7 +149,7 @@ func loadSettings() (*settings, error) {
 	for _, e := range ints {
 		if v := os.Getenv(e.name); v != "" {
 			if *e.dst, err = strconv.Atoi(v); err != nil || *e.dst < 1 {
-				return nil, fmt.Errorf("%s must be a positive number, got %q", e.name, v)
+				return fmt.Errorf("%s must be a positive number, got %q", e.name, v)
 			}
 		}
 	}
@@ -140,11 +168,11 @@ func loadSettings() (*settings, error) {
 				continue
 			}
 			if *e.dst, err = time.ParseDuration(v); err != nil || *e.dst <= 0 {
-				return nil, fmt.Errorf("%s must be a duration like 2s or 5m, got %q", e.name, v)
+				return fmt.Errorf("%s must be a duration like 2s or 5m, got %q", e.name, v)
 			}
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func envOr(name, def string) string {

@@ -139,7 +139,7 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
 	// Report on the config when it changed, or may have: a webhook handler
 	// may have cached the new file before this run saw it.
-	report := w.ConfigReporter != nil && (changed || strings.HasPrefix(trigger, "push") || strings.HasPrefix(trigger, "installation"))
+	report := w.ConfigReporter != nil && (changed || mayHaveChangedConfig(trigger))
 	if len(loaded.Invalid) > 0 {
 		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
 		if report {
@@ -150,16 +150,10 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		return reconcilers.Result{Outcome: "invalid-config"}, nil
 	}
 	if !loaded.Managed() {
-		if changed && w.PRs != nil {
+		if changed {
 			// The config was removed: tend's open PRs have no owner now.
-			open, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, "")
-			if err != nil {
+			if err := w.closeAllPRs(ctx, client, k); err != nil {
 				return reconcilers.Result{}, err
-			}
-			for _, pk := range open {
-				if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, pk, "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."); err != nil {
-					return reconcilers.Result{}, err
-				}
 			}
 		}
 		return reconcilers.Result{Outcome: "unmanaged"}, nil
@@ -173,7 +167,7 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 	// An installation (or a re-installation), or an event the webhook
 	// handler could not map to keys, resyncs everything even when the config
 	// is unchanged: tend may have missed events meanwhile.
-	if !changed && !strings.HasPrefix(trigger, "installation") && !strings.HasPrefix(trigger, "resync-all") {
+	if !changed && !resyncsAll(trigger) {
 		return reconcilers.Result{Outcome: "config-unchanged"}, nil
 	}
 	var ks []keys.Key
@@ -183,6 +177,38 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		}
 	}
 	return reconcilers.Result{Outcome: "config-loaded", Enqueue: ks}, nil
+}
+
+// mayHaveChangedConfig reports whether a run's trigger may have changed
+// the config without this run seeing it change.
+func mayHaveChangedConfig(trigger string) bool {
+	return strings.HasPrefix(trigger, "push") || strings.HasPrefix(trigger, "installation")
+}
+
+// resyncsAll reports whether a trigger resyncs every rule even when the
+// config is unchanged.
+func resyncsAll(trigger string) bool {
+	return strings.HasPrefix(trigger, "installation") || strings.HasPrefix(trigger, "resync-all")
+}
+
+// reasonUnmanaged closes the PRs of a repository whose config is gone.
+const reasonUnmanaged = "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."
+
+// closeAllPRs closes every open tend PR of the repository.
+func (w *Worker) closeAllPRs(ctx context.Context, client *github.Client, k keys.Key) error {
+	if w.PRs == nil {
+		return nil
+	}
+	open, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, "")
+	if err != nil {
+		return err
+	}
+	for _, pk := range open {
+		if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, pk, reasonUnmanaged); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncRule lists the paths a rule matches on the default branch (and the
@@ -293,37 +319,14 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 		rule, ok = loaded.Config.Rule(k.Rule)
 	}
 	if !ok {
-		reason := fmt.Sprintf("The rule `%s` is no longer in `.github/tend.yaml`, so tend no longer manages this. Closing this pull request.", k.Rule)
-		if !loaded.Managed() {
-			reason = "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."
-		}
-		if w.PRs != nil && k.Kind() != keys.KindRule {
-			out, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason)
-			if err != nil {
-				return reconcilers.Result{}, err
-			}
-			if out.Action == "closed" {
-				return reconcilers.Result{Outcome: "pr-closed", Enqueue: out.Wake}, nil
-			}
-		}
-		if !loaded.Managed() {
-			return reconcilers.Result{Outcome: "unmanaged"}, nil
-		}
-		return reconcilers.Result{Outcome: "rule-gone"}, nil
+		return w.unmanagedKey(ctx, client, k, loaded.Managed())
 	}
 	rec, ok := w.Reconcilers[rule.Reconciler]
 	if !ok || rec == nil {
 		return reconcilers.Result{}, reconcilers.Permanent(fmt.Errorf("rule %q uses reconciler %q, which this version of tend does not provide", rule.Name, rule.Reconciler))
 	}
 	if k.Kind() == keys.KindPath && !rule.Matches(k.Path) {
-		// The rule's globs changed and no longer cover this path.
-		if w.PRs != nil {
-			reason := fmt.Sprintf("`%s` is no longer matched by the paths of rule `%s`, so tend no longer manages it. Closing this pull request.", k.Path, rule.Name)
-			if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason); err != nil {
-				return reconcilers.Result{}, err
-			}
-		}
-		return reconcilers.Result{Outcome: "path-unmatched"}, nil
+		return w.unmatchedPath(ctx, client, k)
 	}
 	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
@@ -345,6 +348,40 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 		return reconcilers.Result{}, err
 	}
 	return res, nil
+}
+
+// unmanagedKey closes the PR of a key whose rule (or whole config) is
+// gone.
+func (w *Worker) unmanagedKey(ctx context.Context, client *github.Client, k keys.Key, managed bool) (reconcilers.Result, error) {
+	reason := fmt.Sprintf("The rule `%s` is no longer in `.github/tend.yaml`, so tend no longer manages this. Closing this pull request.", k.Rule)
+	if !managed {
+		reason = reasonUnmanaged
+	}
+	if w.PRs != nil && k.Kind() != keys.KindRule {
+		out, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason)
+		if err != nil {
+			return reconcilers.Result{}, err
+		}
+		if out.Action == "closed" {
+			return reconcilers.Result{Outcome: "pr-closed", Enqueue: out.Wake}, nil
+		}
+	}
+	if !managed {
+		return reconcilers.Result{Outcome: "unmanaged"}, nil
+	}
+	return reconcilers.Result{Outcome: "rule-gone"}, nil
+}
+
+// unmatchedPath closes the PR of a path key the rule's globs no longer
+// cover (they changed).
+func (w *Worker) unmatchedPath(ctx context.Context, client *github.Client, k keys.Key) (reconcilers.Result, error) {
+	if w.PRs != nil {
+		reason := fmt.Sprintf("`%s` is no longer matched by the paths of rule `%s`, so tend no longer manages it. Closing this pull request.", k.Path, k.Rule)
+		if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason); err != nil {
+			return reconcilers.Result{}, err
+		}
+	}
+	return reconcilers.Result{Outcome: "path-unmatched"}, nil
 }
 
 // defaultBranch returns the repository's default branch from memory, the
