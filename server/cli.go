@@ -82,7 +82,7 @@ func openQueue(ctx context.Context, stderr io.Writer) (*queue.Queue, func(), err
 		return nil, nil, err
 	}
 	log := zerolog.New(stderr).Level(zerolog.WarnLevel)
-	q, err := queue.New(ctx, st, nil, queue.Options{InsertOnly: true, Logger: log, Settle: s.Settle})
+	q, err := queue.New(ctx, st, nil, queue.Options{InsertOnly: true, Logger: log, Settle: s.Settle, MaxAttempts: s.MaxAttempts})
 	if err != nil {
 		st.Close()
 		return nil, nil, err

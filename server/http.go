@@ -22,7 +22,7 @@ const MaxWebhookBytes = 25 << 20
 
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST "+githubapp.DefaultWebhookRoute, a.webhooks())
+	mux.Handle("POST "+githubapp.DefaultWebhookRoute, a.hookM.wrap(a.webhooks()))
 	mux.HandleFunc(githubapp.DefaultWebhookRoute, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
@@ -40,6 +40,8 @@ func (a *app) routes() http.Handler {
 		}
 		http.Error(w, "the queue UI starts once tend is connected to GitHub", http.StatusServiceUnavailable)
 	})))
+	mux.Handle("GET /status", a.admin(http.HandlerFunc(a.status)))
+	mux.Handle("POST /status/retry", a.admin(http.HandlerFunc(a.retryDeadLetter)))
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("POST /setup/register", a.startRegistration)
 	mux.HandleFunc("GET /setup/callback", a.finishRegistration)

@@ -19,7 +19,7 @@ input[type=text]{font:inherit;padding:.4rem;border:1px solid #d0d7de;border-radi
 .note{background:#fff8c5;border:1px solid #d4a72c66;border-radius:6px;padding:.6rem .9rem}
 .error{background:#ffebe9;border:1px solid #ff818266;border-radius:6px;padding:.6rem .9rem}
 table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top}
-.scroll{overflow-x:auto}.ok{color:#1a7f37}.bad{color:#cf222e}
+.scroll{overflow-x:auto}td pre{white-space:pre-wrap;word-break:break-word;margin:0}.ok{color:#1a7f37}.bad{color:#cf222e}
 </style></head><body><h1>tend{{with .Title}} · {{.}}{{end}}</h1>{{end}}
 {{define "bottom"}}</body></html>{{end}}`
 
@@ -85,3 +85,35 @@ var registeredPage = page(`
 <p>The App's credentials are in <code>TEND_DATA_DIR/github-app.json</code>; keep that file (or move its values to the <code>GITHUB_APP_*</code> variables, which win over it).</p>`)
 
 var setupErrorPage = page(`<p class="error">{{.Message}}</p><p><a href="/">Back to the setup page</a></p>`)
+
+var statusPage = page(`{{with .V}}
+{{with .Message}}<p class="note">{{.}}</p>{{end}}
+{{range .Problems}}<p class="error">Could not read {{.}}</p>{{end}}
+<p>Queue: {{index .Depth "available"}} available, {{index .Depth "scheduled"}} scheduled, {{index .Depth "running"}} running, {{index .Depth "retryable"}} retrying, <strong class="{{if .DeadCount}}bad{{else}}ok{{end}}">{{.DeadCount}} dead-lettered</strong>.{{with .OldestPending}} Oldest pending key: first event {{.}}.{{end}} More in <a href="/riverui/">the queue UI</a>.</p>
+
+<h2>Recent reconciles</h2>
+{{if .Runs}}<div class="scroll"><table><tr><th>key</th><th>outcome</th><th>PR</th><th>duration</th><th>tokens today</th><th>when</th></tr>
+{{range .Runs}}<tr><td><code>{{.Key}}</code></td><td class="{{if .Failed}}bad{{end}}">{{.Outcome}}</td><td>{{if .PRURL}}<a href="{{.PRURL}}">#{{.PR}}</a>{{end}}</td><td>{{.Duration}}</td><td>{{if .Tokens}}{{.Tokens}}{{end}}</td><td>{{.Ago}}</td></tr>
+{{end}}</table></div>{{else}}<p>No reconcile yet.</p>{{end}}
+
+<h2>Dead letters</h2>
+{{if .Dead}}<div class="scroll"><table><tr><th>key</th><th>attempts</th><th>since</th><th>last error</th><th></th></tr>
+{{range .Dead}}<tr><td><code>{{.Key}}</code></td><td>{{.Attempts}}</td><td>{{.Since}}</td><td>{{.LastError}}</td>
+<td><form method="post" action="/status/retry"><input type="hidden" name="key" value="{{.Key}}"><button type="submit">Retry</button></form></td></tr>
+{{end}}</table></div>{{else}}<p class="ok">None.</p>{{end}}
+
+<h2>Installations</h2>
+{{if .Installations}}<div class="scroll"><table><tr><th>account</th><th>id</th><th>rate limit</th><th></th></tr>
+{{range .Installations}}<tr><td>{{.Account}}</td><td>{{.ID}}</td><td>{{.Rate}}</td><td class="bad">{{.Suspended}}</td></tr>
+{{end}}</table></div>{{else}}<p>The App is not installed anywhere yet.</p>{{end}}
+
+<h2>Invalid configs</h2>
+{{if .Invalid}}<div class="scroll"><table><tr><th>repository</th><th>file</th><th>problems</th></tr>
+{{range .Invalid}}<tr><td>{{.Repo}}</td><td><code>{{.Path}}</code></td><td><pre>{{.Errors}}</pre></td></tr>
+{{end}}</table></div>{{else}}<p class="ok">None.</p>{{end}}
+
+<h2>Open tend pull requests</h2>
+{{if .PRs}}<div class="scroll"><table><tr><th>repository</th><th>open</th><th>limit</th><th>keys waiting</th></tr>
+{{range .PRs}}<tr><td>{{.Repo}}</td><td class="{{if .Full}}bad{{end}}">{{.Open}}</td><td>{{.Limit}}</td><td>{{.Waiting}}</td></tr>
+{{end}}</table></div>{{else}}<p>None open.</p>{{end}}
+{{end}}`)

@@ -69,6 +69,8 @@ type app struct {
 	setupQ *queue.Queue // setup mode's insert-only queue, closed when live
 	live   atomic.Pointer[live]
 	setup  *registration
+	gh     *githubObserver
+	hookM  *webhookMetrics
 }
 
 // live is what runs once tend has GitHub App credentials.
@@ -84,6 +86,7 @@ type live struct {
 func serve(ctx context.Context, s *settings, log zerolog.Logger) error {
 	a := &app{s: s, ctx: ctx, log: log, reg: prometheus.NewRegistry(), setup: newRegistration()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.gh, a.hookM = newGitHubObserver(a.reg), newWebhookMetrics(a.reg)
 
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create TEND_DATA_DIR %s: %w", s.DataDir, err)
@@ -184,6 +187,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 		githubapp.WithClientUserAgent("tend/"+version),
 		githubapp.WithClientTimeout(30*time.Second),
 		githubapp.WithClientCaching(true, func() httpcache.Cache { return cache }),
+		githubapp.WithClientMiddleware(a.gh.middleware),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("github clients: %w", err)
@@ -229,6 +233,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 		return nil, err
 	}
 	l.q = q
+	a.reg.MustRegister(queue.NewStatsCollector(q))
 	if err := q.Start(ctx); err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + $4, last_even
 RETURNING generation`
 	getKeySQL    = `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, ''), last_trigger FROM tend_key WHERE key = $1`
 	startRunSQL  = `UPDATE tend_key SET pending_since = NULL WHERE key = $1`
-	finishRunSQL = `UPDATE tend_key SET last_run_at = $2, last_outcome = $3 WHERE key = $1`
+	finishRunSQL = `UPDATE tend_key SET last_run_at = $2, last_outcome = $3, last_duration_ms = $4, last_pr = $5 WHERE key = $1`
 	liveJobSQL   = `SELECT j.id, j.state, j.scheduled_at FROM tend_key k JOIN river_job j ON j.id = k.job_id WHERE k.key = $1`
 	setJobSQL    = `UPDATE tend_key SET job_id = $2 WHERE key = $1`
 )
@@ -120,9 +120,16 @@ func (s *Store) StartRun(ctx context.Context, tx Tx, key string) error {
 	return nil
 }
 
+// RunRecord is what is kept of a key's last run.
+type RunRecord struct {
+	Outcome  string
+	Duration time.Duration
+	PR       int // the key's pull request, 0 for none
+}
+
 // FinishRun records a run's outcome.
-func (s *Store) FinishRun(ctx context.Context, tx Tx, key, outcome string) error {
-	_, err := tx.Exec(ctx, finishRunSQL, key, ms(s.now()), outcome)
+func (s *Store) FinishRun(ctx context.Context, tx Tx, key string, r RunRecord) error {
+	_, err := tx.Exec(ctx, finishRunSQL, key, ms(s.now()), r.Outcome, r.Duration.Milliseconds(), r.PR)
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", key, err)
 	}

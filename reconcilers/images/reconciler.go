@@ -95,7 +95,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}
+	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake, PR: out.PR}
 	if len(failures) > 0 && res.RequeueAfter == 0 {
 		res.RequeueAfter = r.RetryFailures
 		if res.RequeueAfter <= 0 {
