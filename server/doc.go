@@ -8,6 +8,7 @@
 // Subcommands for operators:
 //
 //	tend validate FILE...        check .github/tend.yaml files, print errors with positions
+//	tend plan --dir CHECKOUT     the diffs tend would propose for a local checkout (plan.go)
 //	tend dlq list                list dead-lettered keys
 //	tend dlq retry KEY           re-drive a dead-lettered key
 //	tend enqueue KEY...          enqueue keys by hand

@@ -19,6 +19,7 @@ const usage = `usage: tend [COMMAND] [ARGS]
 
   tend                       run tend (configuration from the environment; see README.md)
   tend validate FILE...      check .github/tend.yaml files ("-" reads stdin)
+  tend plan --dir CHECKOUT   show the changes tend would propose for a local checkout
   tend dlq list              list dead-lettered keys
   tend dlq retry KEY         put a dead-lettered key back in the queue
   tend enqueue KEY...        enqueue keys by hand
@@ -44,6 +45,22 @@ FILE:LINE:COLUMN: message. "-" reads standard input (name a file that
 starts with "-" as ./-name).
 
 Exit status: 0 every file is valid, 1 problems were found, 2 usage error.
+`,
+	"plan": `usage: tend plan --dir CHECKOUT [--rule NAME] [--path PATH]
+
+Reads CHECKOUT/.github/tend.yaml and runs its rules against the files of
+the checkout, with no GitHub and without writing anything: for each key
+(rule and path) it prints the unified diff tend would propose and the
+check run's summary. images rules resolve tags with the registries (the
+default keychain: Docker config and credential helpers, else anonymous);
+agent rules need model credentials and are not previewed.
+
+  --dir CHECKOUT   the repository checkout (required)
+  --rule NAME      only this rule
+  --path PATH      only this path, relative to the checkout
+
+Exit status: 0 no changes, 2 changes, 1 error (as terraform plan
+-detailed-exitcode).
 `,
 	"dlq": `usage: tend dlq list
        tend dlq retry KEY
@@ -114,6 +131,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return dlq(ctx, args[1:], stdout, stderr)
 	case "enqueue":
 		return enqueue(ctx, args[1:], stdout, stderr)
+	case "plan":
+		return plan(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
