@@ -221,6 +221,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 			config.ReconcilerAgent:  agentRec,
 		},
 		ConfigReporter: manager,
+		ConfigPR:       manager,
 		PRs:            manager,
 		Forget:         a.st,
 		Meta:           a.st,

@@ -372,6 +372,8 @@ func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, v *yaml.Node,
 		if s, ok := p.str(v, what+".name"); ok {
 			if !keys.RuleNameRE.MatchString(s) {
 				p.errorf(v, "%s.name %q must match [a-z0-9-]+ (at most 63 characters, starting with a letter or digit)", what, s)
+			} else if s == keys.ConfigRule {
+				p.errorf(v, "%s.name %q is reserved for tend's own config check", what, s)
 			}
 			r.Name = s
 		}

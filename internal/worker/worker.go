@@ -56,6 +56,7 @@ type Worker struct {
 	Reconcilers map[string]reconcilers.Reconciler
 	// Optional collaborators; nil disables what they do.
 	ConfigReporter ConfigReporter
+	ConfigPR       ConfigPRReporter
 	PRs            PRs
 	Forget         Forgetter
 	Meta           RepoMeta
@@ -118,6 +119,12 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (reconcilers.Result, er
 		res, err = w.syncRepo(ctx, log, client, inst.ID, k, run.Trigger, clientFn)
 	case keys.KindRule:
 		res, err = w.syncRule(ctx, log, client, inst.ID, k, clientFn)
+	case keys.KindIssue:
+		if k.Rule == keys.ConfigRule {
+			res, err = w.checkConfigPR(ctx, client, k)
+			break
+		}
+		res, err = w.reconcile(ctx, log, client, inst.ID, run, clientFn)
 	default:
 		res, err = w.reconcile(ctx, log, client, inst.ID, run, clientFn)
 	}

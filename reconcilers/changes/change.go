@@ -77,6 +77,9 @@ type Annotation struct {
 	Path      string
 	StartLine int
 	EndLine   int
+	// StartColumn and EndColumn (1-based) narrow a one-line annotation;
+	// GitHub ignores columns on annotations spanning lines.
+	StartColumn, EndColumn int
 	Level     string // notice, warning or failure
 	Title     string
 	Message   string

@@ -133,6 +133,9 @@ func toAnnotations(in []Annotation) []*github.CheckRunAnnotation {
 		if a.Title != "" {
 			ann.Title = github.Ptr(truncate(a.Title, maxTitleChars))
 		}
+		if end == a.StartLine && a.StartColumn > 0 {
+			ann.StartColumn, ann.EndColumn = github.Ptr(a.StartColumn), github.Ptr(max(a.EndColumn, a.StartColumn))
+		}
 		out = append(out, ann)
 	}
 	return out
