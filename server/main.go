@@ -72,7 +72,8 @@ TEND_DATA_DIR like the server, and works while it runs.
 	"enqueue": `usage: tend enqueue KEY...
 
 Enqueues keys by hand, as a webhook would. A key is owner/repo (resync
-the repository), owner/repo:rule (resync one rule), owner/repo:rule:path
+every rule of the repository, even when its config did not change),
+owner/repo:rule (resync one rule), owner/repo:rule:path
 (reconcile one path) or owner/repo:rule#42 (the request in issue 42). Reads DATABASE_URL or
 TEND_DATA_DIR like the server, and works while it runs.
 `,

@@ -49,6 +49,10 @@ func TestStatusPageAndMetrics(t *testing.T) {
 	w.gh.ClearFaults()
 	w.enqueue(t, "acme/web") // a second config read: a 304 from the cache
 	w.settle(t)
+	// An operator's enqueue resyncs every rule though the config is unchanged.
+	if st, err := w.queue(t).KeyState(context.Background(), "acme/web"); err != nil || st.LastOutcome != "config-loaded" {
+		t.Errorf("enqueue owner/repo: outcome %q, %v", st.LastOutcome, err)
+	}
 
 	if code, _ := statusGet(t, w, "", "/status"); code != http.StatusUnauthorized {
 		t.Errorf("/status without the password: %d", code)
@@ -58,7 +62,7 @@ func TestStatusPageAndMetrics(t *testing.T) {
 		t.Fatalf("/status: %d %s", code, page)
 	}
 	for _, want := range []string{
-		"acme/web:pin-images:deploy/app.yaml", "pr-opened", "https://github.com/acme/web/pull/" + strconv.Itoa(prs[0].Number),
+		"acme/web:pin-images:deploy/app.yaml", ">#1</a>", "https://github.com/acme/web/pull/" + strconv.Itoa(prs[0].Number),
 		"acme/web:pin-images:Dockerfile", `action="/status/retry"`, "1 dead-lettered",
 		"acme/broken", "unknown reconciler", "of 5000 left", "<td>acme</td>", ">1</td><td>10</td><td>0</td>",
 	} {

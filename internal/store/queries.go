@@ -272,16 +272,30 @@ func (s *Store) ReposUsingConfig(ctx context.Context, source string) ([]ConfigUs
 }
 
 // ForgetRepo drops a repository that tend no longer has access to: its
-// cached config, rules and subscriptions.
+// cached config, rules and subscriptions, PR slots and waiting keys, and
+// what its keys left behind (image index, agent memos, token counts). The
+// keys' own bookkeeping rows stay: a run of the key may be in flight.
 func (s *Store) ForgetRepo(ctx context.Context, repo string) error {
 	repo = strings.ToLower(repo)
+	// Keys of the repository are "owner/repo:..."; a prefix compare, not
+	// LIKE, since "_" in a repository name would be a wildcard.
+	const ofRepo = `substr(key, 1, length(CAST($2 AS TEXT))) = CAST($2 AS TEXT)`
 	return s.InTx(ctx, func(tx Tx) error {
 		for _, q := range []string{
 			`DELETE FROM tend_release_sub WHERE repo = $1`,
 			`DELETE FROM tend_rule WHERE repo = $1`,
 			`DELETE FROM tend_repo WHERE repo = $1`,
+			`DELETE FROM tend_pr_slot WHERE repo = $1`,
+			`DELETE FROM tend_pr_wait WHERE repo = $1`,
+			`DELETE FROM tend_image_ref WHERE key = $1 OR ` + ofRepo,
+			`DELETE FROM tend_agent_memo WHERE key = $1 OR ` + ofRepo,
+			`DELETE FROM tend_token_usage WHERE key = $1 OR ` + ofRepo,
 		} {
-			if _, err := tx.Exec(ctx, q, repo); err != nil {
+			args := []any{repo}
+			if strings.Contains(q, "$2") {
+				args = append(args, repo+":")
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
 				return fmt.Errorf("forget %s: %w", repo, err)
 			}
 		}

@@ -68,3 +68,66 @@ func TestStatusQueries(t *testing.T) {
 		}
 	})
 }
+
+// Forgetting a repository deletes every row about it and nothing about a
+// repository whose name it is a prefix of, or that differs by a LIKE
+// wildcard.
+func TestForgetRepoDeletesEverything(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		for _, repo := range []string{"acme/a_b", "acme/a-b", "acme/a_bc"} {
+			k := repo + ":r:x.yaml"
+			must(t, st.SaveRepo(ctx, store.RepoRecord{Repo: repo, Managed: true}, nil))
+			if ok, err := st.ReservePR(ctx, repo, k, 5); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			must(t, st.WaitForSlot(ctx, repo, k+"2"))
+			must(t, st.SetImageRefs(ctx, k, []string{"docker.io/library/nginx"}))
+			must(t, st.SetAgentMemo(ctx, k, store.AgentMemo{Inputs: "i", Outcome: "o"}))
+			if _, err := st.AddTokens(ctx, k, "2026-12-02", 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(t, st.ForgetRepo(ctx, "ACME/A_B"))
+		for repo, want := range map[string]int{"acme/a_b": 0, "acme/a-b": 1, "acme/a_bc": 1} {
+			k := repo + ":r:x.yaml"
+			counts, _ := st.PRCounts(ctx, 10)
+			open, waiting := 0, 0
+			for _, c := range counts {
+				if c.Repo == repo {
+					open, waiting = c.Open, c.Waiting
+				}
+			}
+			keys, _ := st.KeysForImage(ctx, "docker.io/library/nginx")
+			images := 0
+			for _, got := range keys {
+				if got == k {
+					images++
+				}
+			}
+			memo, _ := st.GetAgentMemo(ctx, k)
+			tokens, _ := st.TokensOn(ctx, k, "2026-12-02")
+			_, managed, _ := st.GetRepo(ctx, repo)
+			got := []int{open, waiting, images, boolInt(memo.Inputs != ""), boolInt(tokens > 0), boolInt(managed)}
+			for i, g := range got {
+				if g != want {
+					t.Errorf("%s: row kind %d: %d rows left, want %d (%v)", repo, i, g, want, got)
+				}
+			}
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -193,9 +193,10 @@ func mayHaveChangedConfig(trigger string) bool {
 }
 
 // resyncsAll reports whether a trigger resyncs every rule even when the
-// config is unchanged.
+// config is unchanged: installations, events that could not be mapped, and
+// an operator's `tend enqueue owner/repo`.
 func resyncsAll(trigger string) bool {
-	return strings.HasPrefix(trigger, "installation") || strings.HasPrefix(trigger, "resync-all")
+	return strings.HasPrefix(trigger, "installation") || strings.HasPrefix(trigger, "resync-all") || trigger == queue.TriggerManual
 }
 
 // reasonUnmanaged closes the PRs of a repository whose config is gone.
