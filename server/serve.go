@@ -246,7 +246,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 		l.ui = ui
 	}
 	l.hooks = githubapp.NewEventDispatcher(handlers.All(handlers.Deps{
-		Clients: clients, Configs: configs, Index: a.st, Queue: q, Identity: l.identity,
+		Clients: clients, Configs: configs, Index: a.st, Queue: q, Identity: l.identity, RegistryHost: registryHost(s.GitHub.WebURL),
 	}), s.GitHub.App.WebhookSecret, githubapp.WithErrorCallback(webhookError))
 	// Only once everything is up, so a failed start logs nothing after it.
 	go a.learnIdentity(ctx, l)

@@ -201,3 +201,13 @@ func checkPrivateKey(pemText string) error {
 	}
 	return nil
 }
+
+// registryHost is the container registry of the GitHub instance at webURL:
+// ghcr.io for github.com, containers.HOST for GitHub Enterprise Server.
+func registryHost(webURL string) string {
+	u, err := url.Parse(webURL)
+	if err != nil || u.Hostname() == "" || u.Hostname() == "github.com" {
+		return "ghcr.io"
+	}
+	return "containers." + u.Hostname()
+}

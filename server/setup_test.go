@@ -122,3 +122,11 @@ func TestCheckPrivateKey(t *testing.T) {
 		t.Errorf("a good key refused: %v", err)
 	}
 }
+
+func TestRegistryHost(t *testing.T) {
+	for web, want := range map[string]string{"https://github.com/": "ghcr.io", "https://ghe.example.com/": "containers.ghe.example.com", "": "ghcr.io"} {
+		if got := registryHost(web); got != want {
+			t.Errorf("registryHost(%q) = %q, want %q", web, got, want)
+		}
+	}
+}
