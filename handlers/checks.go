@@ -8,7 +8,8 @@ import (
 )
 
 // CheckRun maps "Re-run" and action buttons on tend's own check runs to the
-// key the check run reports on, which tend stores as its external id.
+// key the check run reports on, which tend stores as its external id, and
+// failing check runs of other apps on tend's branches to their keys (ci.go).
 type CheckRun struct{ Deps }
 
 func (h *CheckRun) Handles() []string { return []string{"check_run"} }
@@ -18,12 +19,13 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	switch ev.Action {
-	case "rerequested", "requested_action":
-	default:
+	ours := h.Identity != nil && h.Identity.AppID != 0 && ev.CheckRun.App.ID == h.Identity.AppID
+	switch {
+	case ev.Action == "completed" && !ours && h.Identity != nil && h.Identity.AppID != 0:
+		return h.foreignCheckRun(ctx, eventType, deliveryID, &ev)
+	case ev.Action != "rerequested" && ev.Action != "requested_action":
 		return ignore(ctx, "check run "+ev.Action)
-	}
-	if h.Identity == nil || h.Identity.AppID == 0 || ev.CheckRun.App.ID != h.Identity.AppID {
+	case !ours:
 		return ignore(ctx, "not a tend check run")
 	}
 	k, err := keys.Parse(ev.CheckRun.ExternalID)
@@ -31,55 +33,16 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return ignore(ctx, "check run carries no key of this repository")
 	}
 	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
-	return h.enqueue(ctx, eventType, deliveryID, "check_run:"+ev.Action, []keys.Key{k})
-}
-
-// PullRequest maps changes people make to tend's PRs — closing, reopening,
-// editing, pushing to the branch — to the PR's key. tend's own edits and
-// pushes are dropped: reacting to them would loop.
-type PullRequest struct{ Deps }
-
-func (h *PullRequest) Handles() []string { return []string{"pull_request"} }
-
-func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var ev pullRequestPayload
-	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
-		return err
-	}
-	if h.Identity.IsBot(ev.Sender.Login, ev.Sender.Type) {
-		return ignore(ctx, "sent by tend")
-	}
-	pr := ev.PullRequest
-	var ks []keys.Key
-	if k, ok := configCheckKey(ev); ok {
-		ks = append(ks, k)
-	}
-	switch ev.Action {
-	case "closed", "reopened", "edited", "synchronize":
-		if k, ok := h.botPRKey(ev.Repository.FullName, pr.User, pr.Head.Ref, pr.Body); ok {
-			ks = append(ks, k)
+	trigger := "check_run:" + ev.Action
+	if ev.Action == "requested_action" {
+		// The run reads which button from its trigger: a click leaves no
+		// trace on GitHub that a run could read instead.
+		switch id := ev.RequestedAction.Identifier; id {
+		case "reconcile", "recreate":
+			trigger += ":" + id
+		default:
+			return ignore(ctx, "unknown check run action")
 		}
 	}
-	if len(ks) == 0 {
-		return ignore(ctx, "pull request "+ev.Action+": not a tend pull request")
-	}
-	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
-	return h.enqueue(ctx, eventType, deliveryID, "pull_request:"+ev.Action, ks)
-}
-
-// configCheckKey is the key that checks the config a pull request may
-// propose (the worker looks whether it changes .github/tend.yaml): for
-// every new head commit of an open pull request.
-func configCheckKey(ev pullRequestPayload) (keys.Key, bool) {
-	switch ev.Action {
-	case "opened", "reopened", "synchronize":
-	default:
-		return keys.Key{}, false
-	}
-	owner, repo, ok := strings.Cut(ev.Repository.FullName, "/")
-	if !ok || ev.PullRequest.Number <= 0 {
-		return keys.Key{}, false
-	}
-	k, err := keys.ForIssue(owner, repo, keys.ConfigRule, ev.PullRequest.Number)
-	return k, err == nil
+	return h.enqueue(ctx, eventType, deliveryID, trigger, []keys.Key{k})
 }

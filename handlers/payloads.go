@@ -92,16 +92,26 @@ type issueCommentPayload struct {
 
 type checkRunPayload struct {
 	envelope
+	RequestedAction struct {
+		Identifier string `json:"identifier"`
+	} `json:"requested_action"`
 	CheckRun struct {
 		ExternalID string `json:"external_id"`
 		App        struct {
 			ID int64 `json:"id"`
 		} `json:"app"`
+		// For check runs of other apps (ci.go).
+		Conclusion string `json:"conclusion"`
+		CheckSuite struct {
+			HeadBranch string `json:"head_branch"`
+		} `json:"check_suite"`
+		PullRequests []prRef `json:"pull_requests"`
 	} `json:"check_run"`
 }
 
 type pullRequestPayload struct {
 	envelope
+	Label       label `json:"label"`
 	PullRequest struct {
 		Number int    `json:"number"`
 		Body   string `json:"body"`

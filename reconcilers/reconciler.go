@@ -15,7 +15,7 @@ import (
 type Reconciler interface {
 	// Reconcile reads the current state for req.Key, computes the desired
 	// state and makes GitHub match. It must honour ctx. Errors are retried
-	// with backoff; wrap them with queue.Permanent or queue.RetryAfter to
+	// with backoff; wrap them with Permanent or RetryAfter to
 	// say otherwise.
 	Reconcile(ctx context.Context, req Request) (Result, error)
 }
@@ -36,6 +36,8 @@ type Request struct {
 	Attempt int
 	// Delivery is the last webhook delivery that asked for the key.
 	Delivery string
+	// Steering is what people asked through commands and buttons.
+	Steering Steering
 	Log      zerolog.Logger
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tend-app/tend/internal/fakegithub"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 // A pull request that changes .github/tend.yaml gets "tend / config" on its
@@ -36,21 +37,21 @@ func TestConfigCheckOnPullRequest(t *testing.T) {
 
 	good := open("more-rules", map[string]string{".github/tend.yaml": imagesConfig + "  - name: only-a\n    reconciler: images\n    paths: [deploy/a.yaml]\n"})
 	var run fakegithub.CheckRun
-	waitFor(t, 30*time.Second, "the config check on a valid change", func() bool {
+	testwait.For(t, 30*time.Second, func() bool {
 		var ok bool
 		run, ok = configRun(good)
 		return ok && run.Status == "completed"
-	})
+	}, "the config check on a valid change")
 	if run.Conclusion != "success" || !strings.Contains(run.Output.Summary, "| `pin-images` | images | `deploy/*.yaml`, `Dockerfile` | 3 |") || !strings.Contains(run.Output.Summary, "| `only-a` | images | `deploy/a.yaml` | 1 |") {
 		t.Errorf("valid config check: %s %q\n%s", run.Conclusion, run.Output.Title, run.Output.Summary)
 	}
 
 	bad := open("broken", map[string]string{".github/tend.yaml": "version: 1\nrules:\n  - name: x\n    reconciler: magic\n    paths: [a]\n"})
-	waitFor(t, 30*time.Second, "the config check on an invalid change", func() bool {
+	testwait.For(t, 30*time.Second, func() bool {
 		var ok bool
 		run, ok = configRun(bad)
 		return ok && run.Status == "completed"
-	})
+	}, "the config check on an invalid change")
 	if run.Conclusion != "failure" || len(run.Output.Annotations) != 1 {
 		t.Fatalf("invalid config check: %s %+v", run.Conclusion, run.Output.Annotations)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -203,12 +204,13 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	configs := config.NewCache(config.NewLoader(), a.st)
 
 	manager := &changes.Manager{Identity: l.identity, Counter: a.st}
+	pipeline := &commands.Pipeline{Identity: l.identity, PRs: manager}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {
 		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")
 	}
 	agentRec := &agent.Reconciler{
-		Changes: manager, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
+		Changes: manager, Requests: pipeline, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
 		Budgets:     agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall},
 		DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
 	}
@@ -225,6 +227,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 		PRs:            manager,
 		Forget:         a.st,
 		Meta:           a.st,
+		Commands:       pipeline,
 	}
 	discover := &worker.Discoverer{Clients: clients, Known: a.st}
 	opts := queueOptions(s, log, a.reg)

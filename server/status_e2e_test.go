@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tend-app/tend/internal/e2e"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 const statusPassword = "status-pw"
@@ -42,10 +43,10 @@ func TestStatusPageAndMetrics(t *testing.T) {
 	if out, code, err := e2e.Run(map[string]string{"TEND_DATA_DIR": w.tend.DataDir, "TEND_MAX_ATTEMPTS": "1"}, "enqueue", "acme/web:pin-images:Dockerfile"); err != nil || code != 0 {
 		t.Fatalf("enqueue: %d %v %s", code, err, out)
 	}
-	waitFor(t, 30*time.Second, "a dead letter", func() bool {
+	testwait.For(t, 30*time.Second, func() bool {
 		dead, err := w.queue(t).DeadLetters(context.Background())
 		return err == nil && len(dead) == 1
-	})
+	}, "a dead letter")
 	w.gh.ClearFaults()
 	w.enqueue(t, "acme/web") // a second config read: a 304 from the cache
 	w.settle(t)
@@ -75,10 +76,10 @@ func TestStatusPageAndMetrics(t *testing.T) {
 	}
 
 	retryFromStatusPage(t, w)
-	waitFor(t, 30*time.Second, "the retried key to leave the dead letters", func() bool {
+	testwait.For(t, 30*time.Second, func() bool {
 		dead, err := w.queue(t).DeadLetters(context.Background())
 		return err == nil && len(dead) == 0
-	})
+	}, "the retried key to leave the dead letters")
 	checkMetricFamilies(t, w)
 }
 

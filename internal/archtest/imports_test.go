@@ -74,7 +74,7 @@ func local(paths []string) []string {
 // queue or the database: a reconciler is a function of GitHub's state.
 func TestReconcilersImportNoQueueOrDatabase(t *testing.T) {
 	pkgs := listPackages(t)
-	for _, name := range []string{"reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent", "reconcilers/agent/worktree"} {
+	for _, name := range []string{"reconcilers", "reconcilers/commands", "reconcilers/changes", "reconcilers/images", "reconcilers/agent", "reconcilers/agent/worktree"} {
 		p, ok := pkgs[module+"/"+name]
 		if !ok {
 			t.Fatalf("package %s is missing", name)
@@ -97,23 +97,27 @@ func TestImportsPointDown(t *testing.T) {
 		"internal/keys":              {},
 		"internal/imagename":         {},
 		"internal/appmanifest":       {},
+		"internal/clip":              {},
+		"internal/toolschema":        {},
 		"internal/botpr":             {"internal/keys"},
+		"internal/command":           {"internal/clip"},
 		"internal/config":            {"internal/keys"},
 		"internal/store":             {"internal/config", "internal/keys"},
 		"reconcilers":                {"internal/config", "internal/keys"},
 		"internal/queue":             {"internal/store", "internal/config", "internal/keys", "reconcilers"},
-		"handlers":                   {"internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
+		"handlers":                   {"internal/clip", "internal/command", "internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
 		"prompts":                    {},
-		"reconcilers/changes":        {"internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/changes":        {"internal/clip", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/images":         {"reconcilers", "reconcilers/changes", "internal/imagename", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent/worktree": {"reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent":          {"reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
-		"internal/worker":            {"reconcilers", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/agent/worktree": {"internal/clip", "internal/toolschema", "reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/commands":       {"internal/clip", "internal/command", "internal/botpr", "internal/keys"},
+		"reconcilers/agent":          {"internal/clip", "internal/toolschema", "reconcilers", "reconcilers/commands", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
+		"internal/worker":            {"reconcilers", "reconcilers/commands", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
 	}
 	all := listPackages(t)
 	for path, p := range all {
 		name := strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
-		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/archtest" || name == "internal/deploytest" {
+		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/testwait" || name == "internal/archtest" || name == "internal/deploytest" {
 			continue // the composition root and test support may import anything below them
 		}
 		want, ok := allowed[name]
@@ -134,7 +138,7 @@ func TestImportsPointDown(t *testing.T) {
 			continue
 		}
 		for _, imp := range local(p.Imports) {
-			if imp == "server" || (!strings.HasPrefix(name, "internal/") && (strings.HasPrefix(imp, "internal/fake") || imp == "internal/e2e" || imp == "internal/testdb")) {
+			if imp == "server" || (!strings.HasPrefix(name, "internal/") && (strings.HasPrefix(imp, "internal/fake") || imp == "internal/e2e" || imp == "internal/testdb" || imp == "internal/testwait")) {
 				t.Errorf("%s imports %s", name, imp)
 			}
 		}

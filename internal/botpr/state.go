@@ -31,6 +31,10 @@ type State struct {
 	HumanNotified bool `json:"human,omitempty"`
 	// Extra carries bookkeeping of individual reconcilers.
 	Extra map[string]string `json:"extra,omitempty"`
+	// Cmd is the comment-command bookkeeping of a path key (see Commands).
+	Cmd *Commands `json:"cmd,omitempty"`
+	// Feedback records the CI and review feedback given to the agent.
+	Feedback *Feedback `json:"fb,omitempty"`
 }
 
 const (

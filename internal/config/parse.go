@@ -312,7 +312,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	return out
 }
 
-var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "on"}
+var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "ci_rounds", "update", "ignore", "on"}
 
 // rule parses one item of "rules". It reports false when the item has
 // errors (recorded in p).
@@ -321,12 +321,12 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	if n == nil {
 		return Rule{}, false
 	}
-	r := Rule{Line: n.Line, On: Triggers{Push: true, Resync: DefaultResync}}
+	r := Rule{Line: n.Line, CIRounds: DefaultCIRounds, Update: UpdateDigest, On: Triggers{Push: true, Resync: DefaultResync}}
 	errsBefore := len(p.errs)
 	what := ruleLabel(n, index)
 	var fields ruleNodes
 	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
-		p.ruleField(&r, &fields, key, v, what)
+		p.ruleField(&r, &fields, key, k, v, what)
 	})
 	if n.Kind != yaml.MappingNode {
 		return Rule{}, false
@@ -361,11 +361,12 @@ func ruleLabel(n *yaml.Node, index int) string {
 // ruleNodes are the nodes of a rule's fields whose presence later checks
 // need (nil when absent).
 type ruleNodes struct {
-	name, reconciler, prompt, edits, issues *yaml.Node
+	name, reconciler, prompt, edits, issues, ciRounds *yaml.Node
+	imagesOnly                                        []*yaml.Node // keys only the images reconciler reads
 }
 
 // ruleField parses the field key of a rule into r.
-func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, v *yaml.Node, what string) {
+func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, k, v *yaml.Node, what string) {
 	switch key {
 	case "name":
 		fields.name = v
@@ -401,13 +402,28 @@ func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, v *yaml.Node,
 	case "edits":
 		fields.edits = v
 		r.Edits = p.globs(v, what+".edits")
+	case "ci_rounds":
+		fields.ciRounds = v
+		r.CIRounds = p.ciRounds(v, what)
+	case "update":
+		fields.imagesOnly = append(fields.imagesOnly, k)
+		if s, ok := p.str(v, what+".update"); ok {
+			if !slices.Contains(UpdateModes, s) {
+				p.errorf(v, "%s.update: unknown value %q (known: %s)", what, s, strings.Join(UpdateModes, ", "))
+			}
+			r.Update = s
+		}
+	case "ignore":
+		fields.imagesOnly = append(fields.imagesOnly, k)
+		r.Ignore = p.imageGlobs(v, what+".ignore")
 	case "on":
 		fields.issues = p.triggers(v, what, &r.On)
 	}
 }
 
 // reconcilerFields checks the fields that only one reconciler reads: the
-// agent needs a prompt (and edits to answer issues); images takes neither.
+// agent needs a prompt (and edits to answer issues) and takes no update or
+// ignore; images takes neither prompt nor edits.
 func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNodes, what string) {
 	switch reconciler {
 	case ReconcilerAgent:
@@ -416,6 +432,9 @@ func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNo
 		}
 		if fields.issues != nil && fields.edits == nil {
 			p.errorf(fields.issues, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
+		}
+		for _, k := range fields.imagesOnly {
+			p.errorf(k, "%s: %q is only read by the images reconciler", what, k.Value)
 		}
 	case ReconcilerImages:
 		if fields.prompt != nil {
@@ -427,7 +446,24 @@ func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNo
 		if fields.issues != nil {
 			p.errorf(fields.issues, "%s: issue requests need the agent reconciler", what)
 		}
+		if fields.ciRounds != nil {
+			p.errorf(fields.ciRounds, "%s: \"ci_rounds\" is only read by the agent reconciler (images rules never loop on CI)", what)
+		}
 	}
+}
+
+// ciRounds reads a rule's ci_rounds: how many CI feedback rounds the agent
+// gets per PR.
+func (p *parser) ciRounds(n *yaml.Node, what string) int {
+	v, ok := p.int(n, what+".ci_rounds")
+	if !ok {
+		return DefaultCIRounds
+	}
+	if v < 0 || v > MaxCIRounds {
+		p.errorf(n, "%s.ci_rounds must be between 0 and %d, found %d", what, MaxCIRounds, v)
+		return DefaultCIRounds
+	}
+	return v
 }
 
 func (p *parser) globs(n *yaml.Node, what string) []string {
@@ -448,6 +484,28 @@ func (p *parser) globs(n *yaml.Node, what string) []string {
 		if rn := p.resolve(n); rn != nil && rn.Kind == yaml.SequenceNode && len(rn.Content) == 0 {
 			p.errorf(n, "%s: the list is empty", what)
 		}
+	}
+	return out
+}
+
+// imageGlobs reads a list of image names or globs such as "nginx",
+// "docker.io/library/*" or "ghcr.io/acme/**".
+func (p *parser) imageGlobs(n *yaml.Node, what string) []string {
+	out := []string{}
+	p.strings(n, what, func(s string, n *yaml.Node) {
+		switch {
+		case strings.TrimSpace(s) == "" || s != strings.TrimSpace(s):
+			p.errorf(n, "%s: %q must be an image name or glob without spaces around it", what, s)
+		case strings.ContainsAny(s, "@ \t\x00\\"):
+			p.errorf(n, "%s: %q must be an image name or glob, without a digest or spaces", what, s)
+		case !doublestar.ValidatePattern(s):
+			p.errorf(n, "%s: %q is not a valid glob", what, s)
+		case !slices.Contains(out, s):
+			out = append(out, s)
+		}
+	})
+	if len(out) > maxIgnores {
+		p.errorf(n, "%s: at most %d entries", what, maxIgnores)
 	}
 	return out
 }

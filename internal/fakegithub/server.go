@@ -122,6 +122,7 @@ type Server struct {
 	faults        []*fault
 	rates         map[string]*rateWindow
 	manifests     manifestFlow
+	ciData        *ciState // statuses and job logs (ci.go)
 
 	hooks *hookQueue
 }
@@ -382,6 +383,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	escaped := r.URL.EscapedPath()
 	if strings.HasPrefix(escaped, "/api/v3/") || escaped == "/api/v3" {
 		escaped = strings.TrimPrefix(escaped, "/api/v3")
+	}
+	if strings.HasPrefix(escaped, "/_fake/logs/") {
+		s.serveLog(w, r, strings.TrimPrefix(r.URL.Path, "/_fake/logs/"))
+		return
 	}
 	if strings.HasPrefix(escaped, "/_fake/raw/") {
 		s.serveRaw(w, r, strings.TrimPrefix(r.URL.Path, "/_fake/raw/"))

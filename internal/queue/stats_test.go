@@ -14,7 +14,7 @@ import (
 )
 
 func TestStatsAndCollector(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		opts := fastOptions(t)
 		opts.InsertOnly = true

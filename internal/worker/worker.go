@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v89/github"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 )
 
 // ConfigReporter tells a repository's people that its config is invalid
@@ -60,24 +62,33 @@ type Worker struct {
 	PRs            PRs
 	Forget         Forgetter
 	Meta           RepoMeta
+	// Commands reads comment commands before each path or issue key runs.
+	Commands *commands.Pipeline
 	// MaxPaths bounds the keys one rule resync enqueues (default 5000).
 	MaxPaths int
 	// MaxTrees bounds the tree requests of one rule resync when GitHub
 	// truncates the recursive listing (default 1000).
 	MaxTrees int
 
-	branches sync.Map // lower-case owner/name -> branchEntry
-}
-
-type branchEntry struct {
-	name string
-	at   time.Time
+	branchesOnce sync.Once
+	branches     *expirable.LRU[string, string] // owner/name → default branch; see branchCache
 }
 
 // branchTTL is how long a run trusts the default branch it remembers; a
 // repository resync refreshes it, and a run that finds the branch gone
 // forgets it.
 const branchTTL = 10 * time.Minute
+
+// branchEntries bounds the repositories whose default branch is
+// remembered; a miss costs a database read.
+const branchEntries = 10000
+
+// branchCache returns the default branches remembered in memory, made on
+// first use so that a Worker literal is ready to run.
+func (w *Worker) branchCache() *expirable.LRU[string, string] {
+	w.branchesOnce.Do(func() { w.branches = expirable.NewLRU[string, string](branchEntries, nil, branchTTL) })
+	return w.branches
+}
 
 // Run implements queue.Runner.
 func (w *Worker) Run(ctx context.Context, run queue.Run) (reconcilers.Result, error) {
@@ -144,9 +155,10 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		return reconcilers.Result{}, fmt.Errorf("read repository: %w", err)
 	}
 	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
-	// Report on the config when it changed, or may have: a webhook handler
-	// may have cached the new file before this run saw it.
-	report := w.ConfigReporter != nil && (changed || mayHaveChangedConfig(trigger))
+	// Report on the config when it changed, or may have (a webhook handler
+	// may have cached the new file before this run saw it), or when people
+	// re-ran the config's check run.
+	report := w.ConfigReporter != nil && (changed || mayHaveChangedConfig(trigger) || strings.HasPrefix(trigger, "check_run"))
 	if len(loaded.Invalid) > 0 {
 		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
 		if report {
@@ -336,6 +348,13 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	if k.Kind() == keys.KindPath && !rule.Matches(k.Path) {
 		return w.unmatchedPath(ctx, client, k)
 	}
+	steer, err := w.steer(ctx, client, run, rule)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	if steer.outcome != "" {
+		return reconcilers.Result{Outcome: steer.outcome}, w.finishSteer(ctx, steer, run, nil)
+	}
 	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
 		return reconcilers.Result{}, err
@@ -343,11 +362,15 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	res, err := rec.Reconcile(ctx, reconcilers.Request{
 		Key: k, Rule: rule, Config: loaded.Config, DefaultBranch: branch, Client: client,
 		InstallationID: installationID, Trigger: run.Trigger, Attempt: run.Attempt, Delivery: run.Delivery,
-		Log: log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
+		Steering: steer.steering,
+		Log:      log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
 	})
+	if ferr := w.finishSteer(ctx, steer, run, classify(err)); ferr != nil {
+		return reconcilers.Result{}, ferr
+	}
 	if errors.Is(err, changes.ErrBranchNotFound) {
 		// Renamed or deleted default branch: ask GitHub next time.
-		w.branches.Delete(k.FullName())
+		w.branchCache().Remove(k.FullName())
 		if w.Meta != nil {
 			_ = w.Meta.SetDefaultBranch(ctx, k.FullName(), "")
 		}
@@ -396,10 +419,8 @@ func (w *Worker) unmatchedPath(ctx context.Context, client *github.Client, k key
 // database, or GitHub, in that order.
 func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k keys.Key) (string, error) {
 	full := k.FullName()
-	if e, ok := w.branches.Load(full); ok {
-		if be := e.(branchEntry); time.Since(be.at) < branchTTL && be.name != "" {
-			return be.name, nil
-		}
+	if b, ok := w.branchCache().Get(full); ok {
+		return b, nil
 	}
 	if w.Meta != nil {
 		b, err := w.Meta.DefaultBranch(ctx, full)
@@ -407,7 +428,7 @@ func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k key
 			return "", err
 		}
 		if b != "" {
-			w.branches.Store(full, branchEntry{name: b, at: time.Now()})
+			w.branchCache().Add(full, b)
 			return b, nil
 		}
 	}
@@ -423,7 +444,7 @@ func (w *Worker) rememberBranch(ctx context.Context, k keys.Key, branch string) 
 	if branch == "" {
 		return
 	}
-	w.branches.Store(k.FullName(), branchEntry{name: branch, at: time.Now()})
+	w.branchCache().Add(k.FullName(), branch)
 	if w.Meta != nil {
 		if err := w.Meta.SetDefaultBranch(ctx, k.FullName(), branch); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("recording the default branch")

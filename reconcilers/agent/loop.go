@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/genai"
 
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/reconcilers/agent/worktree"
 )
 
@@ -278,7 +279,7 @@ func (l *loop) correct(rec *Record, t Turn, cand *genai.Candidate, text string, 
 		rec.Ending = EndNoAnswer
 		rec.Rationale = "The model did not finish with submit or no_change."
 		if text != "" {
-			rec.Rationale += " It said: " + bounded(strings.TrimSpace(text), 600)
+			rec.Rationale += " It said: " + clip.Text(strings.TrimSpace(text), 600, truncated)
 		}
 		return nil, true
 	}
@@ -368,7 +369,7 @@ func (l *loop) dispatch(ctx context.Context, turn int, fc *genai.FunctionCall, r
 			outcome = "refused"
 		}
 	}
-	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Path: bounded(path, 200), Outcome: outcome, Detail: bounded(detail, 300)})
+	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Path: clip.Text(path, 200, truncated), Outcome: outcome, Detail: clip.Text(detail, 300, truncated)})
 	l.log.Debug().Int("turn", turn).Str("tool", fc.Name).Str("path", path).Str("outcome", outcome).Msg("tool call")
 	return res, nil
 }
@@ -384,7 +385,7 @@ func (l *loop) finish(ctx context.Context, turn int, fc *genai.FunctionCall, rec
 			return false, errResult("no_change needs a reason")
 		}
 		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "ok"})
-		rec.Ending, rec.Rationale = EndNoChange, bounded(strings.TrimSpace(reason), 4000)
+		rec.Ending, rec.Rationale = EndNoChange, clip.Text(strings.TrimSpace(reason), 4000, truncated)
 		return true, nil
 	}
 	title, _ := args["title"].(string)
@@ -394,11 +395,11 @@ func (l *loop) finish(ctx context.Context, turn int, fc *genai.FunctionCall, rec
 		return false, errResult("submit needs a title and a summary")
 	}
 	if problems := l.ws.Check(ctx); len(problems) > 0 {
-		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "rejected", Detail: bounded(strings.Join(problems, "; "), 300)})
+		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "rejected", Detail: clip.Text(strings.Join(problems, "; "), 300, truncated)})
 		return false, map[string]any{"error": "tend cannot accept these changes yet; fix them and submit again", "problems": problems}
 	}
 	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "ok"})
-	rec.Ending, rec.Title, rec.Rationale = EndSubmitted, bounded(strings.TrimSpace(title), 200), bounded(strings.TrimSpace(summary), 8000)
+	rec.Ending, rec.Title, rec.Rationale = EndSubmitted, clip.Text(strings.TrimSpace(title), 200, truncated), clip.Text(strings.TrimSpace(summary), 8000, truncated)
 	return true, nil
 }
 

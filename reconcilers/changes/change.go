@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/keys"
 )
@@ -45,6 +46,16 @@ type Change struct {
 	Incomplete bool
 	// Extra is bookkeeping a reconciler keeps in the PR's state block.
 	Extra map[string]string
+	// Fresh asks for a check run on the PR head even when nothing changed;
+	// Recreate asks to regenerate the PR from the base branch over commits
+	// people pushed, and to propose a declined change again (see
+	// reconcilers.Steering).
+	Fresh, Recreate bool
+	// Feedback, when set, replaces the feedback record of the PR's state
+	// block (otherwise an update keeps it); CIRounds is the rule's
+	// ci_rounds, shown with it in the check run.
+	Feedback *botpr.Feedback
+	CIRounds int
 }
 
 // FileChange is one file of a Change.
@@ -144,6 +155,10 @@ func DescribeTrigger(t string) string {
 		return "a package published to a registry"
 	case strings.HasPrefix(t, "installation"):
 		return "the App's installation"
+	case ciTrigger(t):
+		return "checks on the pull request"
+	case strings.HasPrefix(t, "pull_request_review"):
+		return "a review of the pull request"
 	case t == "manual":
 		return "an operator"
 	}
@@ -151,4 +166,15 @@ func DescribeTrigger(t string) string {
 		t = t[:80]
 	}
 	return "`" + strings.ReplaceAll(t, "`", "'") + "`"
+}
+
+// ciTrigger reports whether a trigger is another app's check or status
+// finishing (not a click on one of tend's own check runs).
+func ciTrigger(t string) bool {
+	for _, p := range []string{"check_run:failure", "check_run:timed_out", "check_run:startup_failure", "check_suite:", "status:", "workflow_run:"} {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,9 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/go-github/v89/github"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // GitHub's limits on check runs.
@@ -16,6 +17,12 @@ const (
 	maxAnnotationsBatch = 50
 	maxActions          = 3
 	maxTitleChars       = 255
+)
+
+// The identifiers of the buttons on tend's check runs.
+const (
+	ActionReconcile = "reconcile"
+	ActionRecreate  = "recreate"
 )
 
 // CheckName is the name of the check run of a rule.
@@ -34,6 +41,7 @@ func (m *Manager) report(ctx context.Context, client *github.Client, owner, repo
 			summary += "- " + w + "\n"
 		}
 	}
+	summary += c.feedbackLine()
 	var text strings.Builder
 	fmt.Fprintf(&text, "Key: `%s`  \nTrigger: %s  \nBase: `%s` at %s\n\n", c.Key, orDash(c.Trigger), c.Base.Branch, short(c.Base.Commit))
 	if len(diff) > 0 {
@@ -72,11 +80,11 @@ type Check struct {
 // (the first batch with the creation, the rest appended with updates).
 func PostCheck(ctx context.Context, client *github.Client, owner, repo string, ch Check) error {
 	out := &github.CheckRunOutput{
-		Title:   github.Ptr(truncate(oneLine(ch.Title, maxTitleChars), maxTitleChars)),
-		Summary: github.Ptr(truncate(ch.Summary, maxOutputChars)),
+		Title:   github.Ptr(oneLine(ch.Title, maxTitleChars)),
+		Summary: github.Ptr(clip.Text(ch.Summary, maxOutputChars, truncatedNote)),
 	}
 	if ch.Text != "" {
-		out.Text = github.Ptr(truncate(ch.Text, maxOutputChars))
+		out.Text = github.Ptr(clip.Text(ch.Text, maxOutputChars, truncatedNote))
 	}
 	anns := toAnnotations(ch.Annotations)
 	first := anns
@@ -93,7 +101,10 @@ func PostCheck(ctx context.Context, client *github.Client, owner, repo string, c
 		Output:     out,
 	}
 	if ch.Reconcilable {
-		opts.Actions = []*github.CheckRunAction{{Label: "Reconcile now", Description: "Run tend for this key again", Identifier: "reconcile"}}
+		opts.Actions = []*github.CheckRunAction{
+			{Label: "Reconcile now", Description: "Run tend for this key again", Identifier: ActionReconcile},
+			{Label: "Recreate", Description: "Regenerate from the base branch", Identifier: ActionRecreate},
+		}
 	}
 	run, _, err := client.Checks.CreateCheckRun(ctx, owner, repo, opts)
 	if err != nil {
@@ -128,10 +139,10 @@ func toAnnotations(in []Annotation) []*github.CheckRunAnnotation {
 		}
 		ann := &github.CheckRunAnnotation{
 			Path: github.Ptr(a.Path), StartLine: github.Ptr(a.StartLine), EndLine: github.Ptr(end),
-			AnnotationLevel: github.Ptr(level), Message: github.Ptr(truncate(a.Message, 64<<10-1)),
+			AnnotationLevel: github.Ptr(level), Message: github.Ptr(clip.Text(a.Message, 64<<10-1, truncatedNote)),
 		}
 		if a.Title != "" {
-			ann.Title = github.Ptr(truncate(a.Title, maxTitleChars))
+			ann.Title = github.Ptr(clip.Text(a.Title, maxTitleChars, truncatedNote))
 		}
 		if end == a.StartLine && a.StartColumn > 0 {
 			ann.StartColumn, ann.EndColumn = github.Ptr(a.StartColumn), github.Ptr(max(a.EndColumn, a.StartColumn))
@@ -141,23 +152,8 @@ func toAnnotations(in []Annotation) []*github.CheckRunAnnotation {
 	return out
 }
 
-// truncate cuts s to at most n characters (GitHub counts characters),
-// saying so at the end.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	const note = "\n\n… (truncated)"
-	keep := n - utf8.RuneCountInString(note)
-	i := 0
-	for pos := range s {
-		if i == keep {
-			return s[:pos] + note
-		}
-		i++
-	}
-	return s
-}
+// truncatedNote ends text cut to GitHub's limits.
+const truncatedNote = "\n\n… (truncated)"
 
 func escapeCell(s string) string {
 	s = strings.ReplaceAll(s, "|", "\\|")

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/tend-app/tend/internal/clip"
+	"github.com/tend-app/tend/internal/toolschema"
 )
 
 // Tool names.
@@ -27,8 +29,13 @@ const (
 )
 
 type tool struct {
-	args []string // accepted argument names
-	run  func(t *Tree, ctx context.Context, a args) (result, error)
+	params any      // the struct that declares its arguments (see toolschema)
+	args   []string // the argument names params declares, which Call accepts
+	run    func(t *Tree, ctx context.Context, a args) (result, error)
+}
+
+func newTool(params any, run func(t *Tree, ctx context.Context, a args) (result, error)) tool {
+	return tool{params: params, args: toolschema.Names(toolschema.MustOf(params)), run: run}
 }
 
 // result is a successful call: the map for the model plus the trace's
@@ -40,12 +47,12 @@ type result struct {
 }
 
 var tools = map[string]tool{
-	ToolListFiles:  {args: []string{"path", "glob"}, run: (*Tree).listFiles},
-	ToolReadFile:   {args: []string{"path", "offset", "limit"}, run: (*Tree).readFile},
-	ToolSearch:     {args: []string{"pattern", "glob"}, run: (*Tree).search},
-	ToolWriteFile:  {args: []string{"path", "content"}, run: (*Tree).writeFile},
-	ToolEditFile:   {args: []string{"path", "old_text", "new_text"}, run: (*Tree).editFile},
-	ToolDeleteFile: {args: []string{"path"}, run: (*Tree).deleteFile},
+	ToolListFiles:  newTool(listFilesParams{}, (*Tree).listFiles),
+	ToolReadFile:   newTool(readFileParams{}, (*Tree).readFile),
+	ToolSearch:     newTool(searchParams{}, (*Tree).search),
+	ToolWriteFile:  newTool(writeFileParams{}, writing((*Tree).writeFile)),
+	ToolEditFile:   newTool(editFileParams{}, writing((*Tree).editFile)),
+	ToolDeleteFile: newTool(pathParam{}, writing((*Tree).deleteFile)),
 }
 
 // Handles reports whether name is one of the Tree's tools.
@@ -105,17 +112,5 @@ func (t *Tree) Call(ctx context.Context, name string, callArgs map[string]any) (
 }
 
 func (t *Tree) record(name, target, outcome, detail string) {
-	t.trace = append(t.trace, Call{Name: name, Path: clip(target, maxTraceBytes), Outcome: outcome, Detail: clip(detail, maxTraceBytes)})
-}
-
-// clip shortens s to at most n bytes without splitting a character.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	t.trace = append(t.trace, Call{Name: name, Path: clip.Text(target, maxTraceBytes, "…"), Outcome: outcome, Detail: clip.Text(detail, maxTraceBytes, "…")})
 }

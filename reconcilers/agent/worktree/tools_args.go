@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // args reads a call's arguments defensively: the model may send anything.
@@ -26,7 +28,7 @@ func (a args) known(names []string) error {
 			}
 		}
 		if !found {
-			return fmt.Errorf("%s has no argument %q; its arguments are %s", a.tool, clip(k, 64), strings.Join(names, ", "))
+			return fmt.Errorf("%s has no argument %q; its arguments are %s", a.tool, clip.Text(k, 64, "…"), strings.Join(names, ", "))
 		}
 	}
 	return nil
@@ -114,7 +116,7 @@ func (a args) glob(dir string) (string, bool, error) {
 func (a args) rawPath() string {
 	for _, k := range []string{"path", "glob", "pattern"} {
 		if s, ok := a.m[k].(string); ok {
-			q := strconv.Quote(clip(s, maxTraceBytes))
+			q := strconv.Quote(clip.Text(s, maxTraceBytes, "…"))
 			return q[1 : len(q)-1]
 		}
 	}

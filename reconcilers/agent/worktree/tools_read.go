@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // view returns the current view's paths in order: the starting tree
@@ -159,7 +161,7 @@ func (t *Tree) textOf(ctx context.Context, p string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return "", fmt.Errorf("%q is a symbolic link to %q; links are not followed (read the target's path instead, if it is in the repository)", p, clip(string(target), 512))
+		return "", fmt.Errorf("%q is a symbolic link to %q; links are not followed (read the target's path instead, if it is in the repository)", p, clip.Text(string(target), 512, "…"))
 	case e.Mode == ModeSubmodule:
 		return "", refusef("%q is a submodule; submodules are neither read nor written", p)
 	case !e.regular():
@@ -283,7 +285,7 @@ func (t *Tree) readLines(text string, offset, limit, total int) (out string, end
 		if b.Len()+len(line) > t.pol.MaxReadBytes {
 			if b.Len() == 0 {
 				// One line longer than a whole answer: show its start.
-				b.WriteString(clip(line, t.pol.MaxReadBytes))
+				b.WriteString(clip.Text(line, t.pol.MaxReadBytes, "…"))
 				end++
 				note = fmt.Sprintf("line %d is %d bytes long; only its first %d bytes are shown", end, len(line), b.Len())
 			}

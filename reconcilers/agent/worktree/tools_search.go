@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // search answers the search tool: the lines of the current view that
@@ -146,7 +148,7 @@ func (s *searchState) matchLines(q, text string) bool {
 			s.matches = s.limit
 			return false
 		}
-		s.lines = append(s.lines, fmt.Sprintf("%s:%d: %s", q, n, clip(line, maxLineBytes)))
+		s.lines = append(s.lines, fmt.Sprintf("%s:%d: %s", q, n, clip.Text(line, maxLineBytes, "…")))
 	}
 	return true
 }

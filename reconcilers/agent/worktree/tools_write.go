@@ -7,6 +7,18 @@ import (
 	"strings"
 )
 
+// writing adapts a tool that writes the path argument: the tool runs only
+// once the path is cleaned and has passed every write check.
+func writing(run func(t *Tree, ctx context.Context, p string, a args) (result, error)) func(*Tree, context.Context, args) (result, error) {
+	return func(t *Tree, ctx context.Context, a args) (result, error) {
+		p, err := t.writable(a)
+		if err != nil {
+			return result{target: p}, err
+		}
+		return run(t, ctx, p, a)
+	}
+}
+
 // writable cleans a path argument and runs every write check on it.
 func (t *Tree) writable(a args) (string, error) {
 	raw, err := a.required("path", maxRawPathBytes)
@@ -31,12 +43,9 @@ func (t *Tree) writable(a args) (string, error) {
 	return p, nil
 }
 
-func (t *Tree) writeFile(ctx context.Context, a args) (result, error) {
-	p, err := t.writable(a)
+// writeFile answers write_file: it creates or replaces the file at p.
+func (t *Tree) writeFile(ctx context.Context, p string, a args) (result, error) {
 	res := result{target: p}
-	if err != nil {
-		return res, err
-	}
 	content, present, err := a.str("content", t.pol.MaxFileBytes)
 	if err != nil {
 		return res, err
@@ -64,12 +73,9 @@ func (t *Tree) writeFile(ctx context.Context, a args) (result, error) {
 	return res, nil
 }
 
-func (t *Tree) editFile(ctx context.Context, a args) (result, error) {
-	p, err := t.writable(a)
+// editFile answers edit_file: it replaces one exact piece of the file at p.
+func (t *Tree) editFile(ctx context.Context, p string, a args) (result, error) {
 	res := result{target: p}
-	if err != nil {
-		return res, err
-	}
 	oldText, err := a.required("old_text", t.pol.MaxFileBytes)
 	if err != nil {
 		return res, err
@@ -118,12 +124,9 @@ func (t *Tree) editFile(ctx context.Context, a args) (result, error) {
 	return res, nil
 }
 
-func (t *Tree) deleteFile(ctx context.Context, a args) (result, error) {
-	p, err := t.writable(a)
+// deleteFile answers delete_file.
+func (t *Tree) deleteFile(ctx context.Context, p string, a args) (result, error) {
 	res := result{target: p}
-	if err != nil {
-		return res, err
-	}
 	if !t.exists(p) {
 		return res, t.notFound(p)
 	}
