@@ -203,7 +203,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
-	manager := &changes.Manager{Identity: l.identity, Counter: a.st}
+	manager := &changes.Manager{Identity: l.identity, Counter: a.st, Declines: a.st}
 	pipeline := &commands.Pipeline{Identity: l.identity, PRs: manager}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {

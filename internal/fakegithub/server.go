@@ -868,3 +868,13 @@ func encodeNodeID(kind, id string) string {
 }
 
 func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// WaitNextSecond returns once the clock has moved to the next whole
+// second: the fake, like GitHub, keeps timestamps to the second, and a test
+// that needs two events to be told apart by time waits for it.
+func WaitNextSecond() {
+	start := now()
+	for now().Equal(start) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -35,8 +35,8 @@ type feedback struct {
 	// be saved even if no round runs (the hold was lifted); unlabel, that
 	// tend/needs-human must come off too.
 	changed, unlabel bool
-	ci      changes.CIState
-	ciRound bool
+	ci               changes.CIState
+	ciRound          bool
 	// hold: the rounds are spent now; held: the PR waits for a person.
 	hold, held bool
 	reviews    []prompts.ReviewNote

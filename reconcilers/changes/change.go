@@ -51,6 +51,16 @@ type Change struct {
 	// people pushed, and to propose a declined change again (see
 	// reconcilers.Steering).
 	Fresh, Recreate bool
+	// Proposal is what the change proposes, in the terms a person's
+	// decline is remembered in (kept in the PR's state block); nil stands
+	// for the desired-state hash.
+	Proposal *botpr.Proposal
+	// Withheld counts the parts of the desired state the reconciler left
+	// out because people declined them (see Prior).
+	Withheld int
+	// Prior is the Manager.Prior the reconciler read, if any; Apply reads
+	// it again when nil.
+	Prior *Prior
 	// Feedback, when set, replaces the feedback record of the PR's state
 	// block (otherwise an update keeps it); CIRounds is the rule's
 	// ci_rounds, shown with it in the check run.
