@@ -90,8 +90,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return reconcilers.Result{}, err
 	}
 	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake, PR: out.PR}
-	if out.Action == "up-to-date" {
-		// Images rules never loop on CI; their check run says what failed.
+	if out.Action == "up-to-date" && (changes.CITrigger(req.Trigger) || req.Steering.Fresh) {
+		// Images rules never loop on CI; their check run says what failed
+		// when checks finish (or someone asks), so resyncs stay cheap.
 		if _, err := r.Changes.ReportCI(ctx, req.Client, k.Owner, k.Repo, k); err != nil {
 			return reconcilers.Result{}, err
 		}
