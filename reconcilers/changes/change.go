@@ -98,9 +98,12 @@ type Annotation struct {
 	Path      string
 	StartLine int
 	EndLine   int
-	Level     string // notice, warning or failure
-	Title     string
-	Message   string
+	// StartColumn and EndColumn (1-based) narrow a one-line annotation;
+	// GitHub ignores columns on annotations spanning lines.
+	StartColumn, EndColumn int
+	Level                  string // notice, warning or failure
+	Title                  string
+	Message                string
 }
 
 // differing returns the files that need a change, sorted by path.

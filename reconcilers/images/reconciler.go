@@ -95,7 +95,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}
+	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake, PR: out.PR}
 	if out.Action == "up-to-date" && (changes.CITrigger(req.Trigger) || req.Steering.Fresh) {
 		// Images rules never loop on CI; their check run says what failed
 		// when checks finish (or someone asks), so resyncs stay cheap.
