@@ -186,6 +186,7 @@ func (a *app) wire(ctx context.Context) error {
 		PRs:            manager,
 		Forget:         a.st,
 		Meta:           a.st,
+		Schedule:       a.st,
 	}
 	discover := &worker.Discoverer{Clients: clients, Known: a.st}
 	opts := queueOptions(s, log, a.reg)
