@@ -21,6 +21,7 @@ import (
 
 	"github.com/tend-app/tend/handlers"
 	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/pace"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/worker"
@@ -152,6 +153,9 @@ func (a *app) wire(ctx context.Context) error {
 	)
 	if err != nil {
 		return fmt.Errorf("github clients: %w", err)
+	}
+	if len(s.WritePace.Windows) > 0 {
+		clients = &pace.Creator{ClientCreator: clients, Booker: a.st, Pace: s.WritePace}
 	}
 	a.clients = clients
 	a.identity = botpr.NewIdentity(s.GitHub.App.IntegrationID, "")

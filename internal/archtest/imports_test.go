@@ -107,6 +107,7 @@ func TestImportsPointDown(t *testing.T) {
 		"reconcilers/images":         {"reconcilers", "reconcilers/changes", "internal/imagename", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/agent/worktree": {"reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/agent":          {"reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
+		"internal/pace":              {"internal/store", "reconcilers"},
 		"internal/worker":            {"reconcilers", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
 	}
 	all := listPackages(t)

@@ -42,6 +42,7 @@ type config struct {
 	rateLimit      int
 	cacheControl   string
 	lenientBodies  bool
+	secondary      *SecondaryLimits
 }
 
 // WithAppKey sets the App's identity: its id and the key whose public half
@@ -121,6 +122,7 @@ type Server struct {
 	requests      []RequestRecord
 	faults        []*fault
 	rates         map[string]*rateWindow
+	secondary     secondaryState
 
 	hooks *hookQueue
 }
@@ -471,7 +473,7 @@ func (s *Server) handle(c *call, escaped string) {
 	if !s.authenticate(c) {
 		return
 	}
-	if !s.rateLimit(c) {
+	if !s.rateLimit(c) || !s.secondaryLimit(c) {
 		return
 	}
 	h := handlers[m.op.OperationID]
