@@ -56,6 +56,7 @@ func startOrg(t *testing.T, reg *testRegistry, o orgOptions) *org {
 		"TEND_RETRY_BASE":           "200ms",
 		"TEND_LOG_LEVEL":            "info",
 		"TEND_DATA_DIR":             t.TempDir(),
+		"GITHUB_CLIENT_SECRET":      canaryClientSecret,
 	}
 	for k, v := range o.env {
 		env[k] = v
@@ -64,7 +65,7 @@ func startOrg(t *testing.T, reg *testRegistry, o orgOptions) *org {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
-	w := &liveWorld{world: &world{gh: gh, tend: tend, logs: logs}, repo: repos[0], reg: reg}
+	w := &liveWorld{world: &world{gh: gh, tend: tend, logs: logs, secrets: secretsIn(env)}, repo: repos[0], reg: reg}
 	t.Cleanup(func() {
 		if w.q != nil {
 			w.q.Close()
@@ -72,6 +73,7 @@ func startOrg(t *testing.T, reg *testRegistry, o orgOptions) *org {
 		if err := tend.Stop(); err != nil {
 			t.Errorf("tend did not stop cleanly: %v", err)
 		}
+		w.checkNoSecrets(t)
 		if t.Failed() || os.Getenv("TEND_TEST_LOG") != "" {
 			t.Logf("tend output:\n%s", logs.String())
 		}
