@@ -154,9 +154,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("github clients: %w", err)
 	}
-	if len(s.WritePace.Windows) > 0 {
-		clients = &pace.Creator{ClientCreator: clients, Booker: a.st, Pace: s.WritePace}
-	}
+	clients = &pace.Creator{ClientCreator: clients, Booker: a.st, Pace: s.WritePace}
 	a.clients = clients
 	a.identity = botpr.NewIdentity(s.GitHub.App.IntegrationID, "")
 	go a.learnIdentity(ctx)

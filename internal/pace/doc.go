@@ -7,4 +7,10 @@
 // reconcilers.RetryAfter and the queue snoozes its key until the budget
 // allows, so a resync of a large organisation queues its writes instead of
 // tripping GitHub's secondary limits or holding a worker for minutes.
+//
+// When GitHub asks to wait anyway (a 403 or 429 with Retry-After, or the
+// primary limit spent until x-ratelimit-reset), every request of that
+// installation in the process is held for the window, not only the run that
+// got the answer: the others fail at once with reconcilers.RetryAfter, so
+// nothing reaches GitHub inside the window it asked for.
 package pace

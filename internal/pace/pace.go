@@ -37,7 +37,9 @@ var GitHub = store.WritePace{
 // because the installation's write budget is spent for now.
 var ErrBudgetSpent = errors.New("GitHub write budget of the installation is spent for now")
 
-// Creator wraps a ClientCreator: its installation clients pace their writes.
+// Creator wraps a ClientCreator: its installation clients pace their
+// writes (when Pace has windows) and hold every request while GitHub asked
+// to wait (see observe).
 type Creator struct {
 	githubapp.ClientCreator
 	Booker Booker
@@ -45,6 +47,7 @@ type Creator struct {
 
 	mu    sync.Mutex
 	turns map[int64]chan struct{}
+	holds map[int64]time.Time // installation -> no request before
 }
 
 // NewInstallationClient returns the wrapped creator's client, whose writes
@@ -97,8 +100,14 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
-		return t.next.RoundTrip(r)
+	if wait, held := t.c.held(t.installationID, time.Now()); held {
+		closeBody(r)
+		return nil, heldError(r, t.installationID, wait)
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions || len(t.c.Pace.Windows) == 0 {
+		resp, err := t.next.RoundTrip(r)
+		t.c.observe(t.installationID, resp, time.Now())
+		return resp, err
 	}
 	// One write at a time per installation in this process, booked and
 	// sent in turn, so each leaves when it was booked; across replicas the
@@ -109,17 +118,29 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		defer release()
 		booked, err = t.book(r)
 	}
-	if err != nil {
-		if r.Body != nil {
-			_ = r.Body.Close() // a RoundTripper closes the body, also on error
+	if err == nil {
+		// GitHub may have asked to wait while this write waited its turn.
+		if wait, held := t.c.held(t.installationID, time.Now()); held {
+			err = heldError(r, t.installationID, wait)
 		}
+	}
+	if err != nil {
+		closeBody(r)
 		return nil, err
 	}
 	resp, err := t.next.RoundTrip(r)
+	t.c.observe(t.installationID, resp, time.Now())
 	if derr := t.c.Booker.WriteDone(context.WithoutCancel(r.Context()), t.installationID, booked, time.Now()); derr != nil {
 		zerolog.Ctx(r.Context()).Warn().Err(derr).Msg("recording a paced write")
 	}
 	return resp, err
+}
+
+// closeBody closes a request's body: a RoundTripper does, also on error.
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
 }
 
 // book waits for the request's booked time, or fails when it is too far.

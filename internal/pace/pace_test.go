@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -78,5 +79,55 @@ func TestParseWindows(t *testing.T) {
 		if _, err := pace.ParseWindows(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// After GitHub asks to wait — a secondary limit with Retry-After, or the
+// primary limit spent until its reset — no request of the installation is
+// sent until the window ends; other installations are not held.
+func TestHoldsWhileGitHubAsksToWait(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		status  int
+		headers map[string]string
+		min     time.Duration
+	}{
+		{"secondary 403", 403, map[string]string{"Retry-After": "30"}, 29 * time.Second},
+		{"secondary 429", 429, map[string]string{"Retry-After": "30"}, 29 * time.Second},
+		{"bare 429", 429, nil, 59 * time.Second},
+		{"primary", 403, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(10*time.Minute).Unix(), 10)}, 9 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gh := fakegithub.New(t)
+			gh.AddInstallation(7, "acme")
+			gh.AddInstallation(8, "other")
+			gh.AddRepoWithFiles(7, "acme/web", "main", nil)
+			gh.AddRepoWithFiles(8, "other/web", "main", nil)
+			base, err := gh.ClientCreator()
+			if err != nil {
+				t.Fatal(err)
+			}
+			creator := &pace.Creator{ClientCreator: base, Booker: testdb.Open(t, "sqlite", ""), Pace: pace.GitHub}
+			client, _ := creator.NewInstallationClient(7)
+			ctx := context.Background()
+			gh.Fail("GET", "/repos/{owner}/{repo}", 1, tc.status, tc.headers)
+			if _, _, err := client.Repositories.Get(ctx, "acme", "web"); err == nil {
+				t.Fatal("the fault did not answer")
+			}
+			before := len(gh.Requests())
+			other, _ := creator.NewInstallationClient(7) // another run's client
+			_, _, err = other.Repositories.Get(ctx, "acme", "web")
+			d, ok := reconcilers.RetryAfterDelay(err)
+			if !ok || d < tc.min || !errors.Is(err, pace.ErrHeld) {
+				t.Errorf("request during the window: %v (retry after %s); want held for at least %s", err, d, tc.min)
+			}
+			if n := len(gh.Requests()) - before; n != 0 {
+				t.Errorf("%d requests sent during the window, want 0", n)
+			}
+			third, _ := creator.NewInstallationClient(8)
+			if _, _, err := third.Repositories.Get(ctx, "other", "web"); err != nil {
+				t.Errorf("another installation was held: %v", err)
+			}
+		})
 	}
 }
