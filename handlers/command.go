@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // CommandKind is what a /reconcile comment asks for.
@@ -96,9 +98,7 @@ func ParseCommand(body string) (Command, bool) {
 		// likely a mistyped keyword than instructions; ask rather than guess.
 		return Command{Kind: CommandHelp}, true
 	}
-	if len(text) > MaxInstructionLen {
-		text = truncateUTF8(text, MaxInstructionLen)
-	}
+	text = clip.Text(text, MaxInstructionLen, "")
 	return Command{Kind: CommandInstruct, Text: text}, true
 }
 
@@ -112,13 +112,6 @@ func sanitize(s string) string {
 		}
 		return -1
 	}, s)
-}
-
-func truncateUTF8(s string, n int) string {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // CommandHelpText is the reply to a command tend does not understand.

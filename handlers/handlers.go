@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
 	"github.com/tend-app/tend/internal/botpr"
 
 	"context"
@@ -8,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-github/v89/github"
@@ -42,23 +43,31 @@ type Deps struct {
 	Index    Index
 	Queue    Intaker
 	Identity *botpr.Identity
-	// configUsers caches Index.ReposUsingConfig, asked on every push.
-	configUsers *usersCache
+	// configUsers caches Index.ReposUsingConfig, asked on every push:
+	// almost always the answer is "none", and asking the database each
+	// time costs the intake path a query.
+	configUsers *expirable.LRU[string, []store.ConfigUser]
 }
 
 // All returns one handler per event family tend listens to.
 func All(d Deps) []githubapp.EventHandler {
-	d.configUsers = &usersCache{ttl: usersCacheTTL, m: map[string]usersEntry{}}
+	d.configUsers = expirable.NewLRU[string, []store.ConfigUser](usersCacheEntries, nil, usersCacheTTL)
+	return handlersOf(d)
+}
+
+func handlersOf(d Deps) []githubapp.EventHandler {
 	return []githubapp.EventHandler{
 		&Push{d}, &Release{d}, &Issues{d}, &IssueComment{d},
 		&CheckRun{d}, &PullRequest{d}, &Installation{d}, &Packages{d},
 	}
 }
 
-// Events lists every event tend subscribes to (for app.yml and tests).
+// Events lists every event tend's handlers take. app.yml must subscribe to
+// each (installation events aside: every App receives them); a test holds
+// it to that.
 func Events() []string {
 	var out []string
-	for _, h := range All(Deps{}) {
+	for _, h := range handlersOf(Deps{}) {
 		out = append(out, h.Handles()...)
 	}
 	return out
@@ -209,42 +218,23 @@ func (d Deps) botPRKey(repoFullName string, author user, headRef, body string) (
 // The miss is repaired by that repository's own periodic resync.
 const usersCacheTTL = 30 * time.Second
 
-// usersCache remembers, per source repository, which repositories read their
-// config from it. Every push asks; almost always the answer is "none", and
-// asking the database each time costs the intake path a query.
-type usersCache struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]usersEntry
-}
+// usersCacheEntries bounds the source repositories remembered.
+const usersCacheEntries = 100000
 
-type usersEntry struct {
-	users []store.ConfigUser
-	at    time.Time
-}
-
+// reposUsingConfig returns the repositories that read their config from
+// source.
 func (d Deps) reposUsingConfig(ctx context.Context, source string) ([]store.ConfigUser, error) {
-	c := d.configUsers
-	if c == nil {
+	if d.configUsers == nil {
 		return d.Index.ReposUsingConfig(ctx, source)
 	}
 	key := strings.ToLower(source)
-	now := time.Now()
-	c.mu.Lock()
-	e, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < c.ttl {
-		return e.users, nil
+	if users, ok := d.configUsers.Get(key); ok {
+		return users, nil
 	}
 	users, err := d.Index.ReposUsingConfig(ctx, source)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if len(c.m) > 100000 {
-		clear(c.m)
-	}
-	c.m[key] = usersEntry{users: users, at: now}
-	c.mu.Unlock()
+	d.configUsers.Add(key, users)
 	return users, nil
 }

@@ -64,21 +64,43 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 		paths, complete = h.comparePaths(ctx, log, installationID, owner, name, &ev)
 	}
 
+	ks, err := h.configKeys(ctx, owner, name, paths, complete)
+	if err != nil {
+		return err
+	}
+	trigger := "push:" + ev.Before + ".." + ev.After
+	switch {
+	case !loaded.Managed():
+		if len(ks) == 0 {
+			return ignore(ctx, "repository has no valid .github/tend.yaml")
+		}
+	case !complete:
+		// Nothing says which files changed: every push-triggered rule lists
+		// its paths again.
+		log.Info().Bool("forced", ev.Forced).Int("commits", len(ev.Commits)).Msg("push does not list all its files; resyncing push-triggered rules")
+		ks = append(ks, ruleKeys(owner, name, loaded.Config, func(r config.Rule) bool { return r.On.Push })...)
+	default:
+		ks = append(ks, PathKeys(owner, name, loaded.Config, paths)...)
+	}
+	return h.enqueue(ctx, eventType, deliveryID, trigger, ks)
+}
+
+// configKeys returns the repository keys a push calls for: a repository
+// key reloads its config and resyncs every rule if the config changed. It
+// is needed when the push changed the config, or may have (nothing says
+// which files it changed), for this repository and for those whose config
+// is read from it (the owner's .github repository, remote references).
+func (h *Push) configKeys(ctx context.Context, owner, name string, paths []string, complete bool) ([]keys.Key, error) {
 	var ks []keys.Key
-	// The repository key reloads the config and resyncs every rule if it
-	// changed. It is needed when the push changed the config, or may have
-	// (nothing says which files it changed).
 	if !complete || touchesOwnConfig(paths) {
 		h.Configs.Invalidate(owner, name)
 		if k, err := keys.ForRepo(owner, name); err == nil {
 			ks = append(ks, k)
 		}
 	}
-	// Repositories whose config is read from this one (the owner's .github
-	// repository, remote references) get the same treatment.
-	users, err := h.reposUsingConfig(ctx, repo.FullName)
+	users, err := h.reposUsingConfig(ctx, owner+"/"+name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, u := range users {
 		if !complete || slices.Contains(paths, u.Path) {
@@ -90,21 +112,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 			}
 		}
 	}
-	if !loaded.Managed() {
-		if len(ks) == 0 {
-			return ignore(ctx, "repository has no valid .github/tend.yaml")
-		}
-		return h.enqueue(ctx, eventType, deliveryID, "push:"+ev.Before+".."+ev.After, ks)
-	}
-	if !complete {
-		// Nothing says which files changed: every push-triggered rule lists
-		// its paths again.
-		log.Info().Bool("forced", ev.Forced).Int("commits", len(ev.Commits)).Msg("push does not list all its files; resyncing push-triggered rules")
-		ks = append(ks, ruleKeys(owner, name, loaded.Config, func(r config.Rule) bool { return r.On.Push })...)
-		return h.enqueue(ctx, eventType, deliveryID, "push:"+ev.Before+".."+ev.After, ks)
-	}
-	ks = append(ks, PathKeys(owner, name, loaded.Config, paths)...)
-	return h.enqueue(ctx, eventType, deliveryID, "push:"+ev.Before+".."+ev.After, ks)
+	return ks, nil
 }
 
 // PathKeys maps changed paths to the keys of the push-triggered rules that

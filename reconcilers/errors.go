@@ -51,4 +51,3 @@ func RetryAfterDelay(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
-

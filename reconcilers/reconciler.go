@@ -15,7 +15,7 @@ import (
 type Reconciler interface {
 	// Reconcile reads the current state for req.Key, computes the desired
 	// state and makes GitHub match. It must honour ctx. Errors are retried
-	// with backoff; wrap them with queue.Permanent or queue.RetryAfter to
+	// with backoff; wrap them with Permanent or RetryAfter to
 	// say otherwise.
 	Reconcile(ctx context.Context, req Request) (Result, error)
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/internal/queue"
@@ -168,16 +170,7 @@ func enqueue(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// oneLine puts s on one line of at most n bytes.
 func oneLine(s string, n int) string {
-	out := []rune{}
-	for _, r := range s {
-		if r == '\n' || r == '\t' {
-			r = ' '
-		}
-		out = append(out, r)
-		if len(out) >= n {
-			return string(out) + "…"
-		}
-	}
-	return string(out)
+	return clip.Text(strings.NewReplacer("\n", " ", "\t", " ").Replace(s), n, "…")
 }

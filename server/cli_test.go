@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tend-app/tend/internal/e2e"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 func TestValidateCommand(t *testing.T) {
@@ -60,23 +62,26 @@ func TestPipelineAndDeadLetters(t *testing.T) {
 	env := map[string]string{"TEND_DATA_DIR": w.tend.DataDir}
 	want := []string{"codertocat/hello-world:readme:README.md", "codertocat/hello-world:readme:docs/guide.md"}
 	var out string
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		var code int
-		var err error
-		out, code, err = e2e.Run(env, "dlq", "list")
-		if err != nil || code != 0 {
-			t.Fatalf("dlq list: %d %v\n%s", code, err, out)
+	var listErr error
+	dlqList := func() string {
+		o, code, err := e2e.Run(env, "dlq", "list")
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit code %d", code)
 		}
-		if strings.Contains(out, want[0]) && strings.Contains(out, want[1]) {
-			break
+		if err != nil && listErr == nil {
+			listErr = fmt.Errorf("dlq list: %w\n%s", err, o)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return o
 	}
-	for _, k := range want {
-		if !strings.Contains(out, k) {
-			t.Fatalf("dlq list lacks %s:\n%s", k, out)
-		}
+	listed := testwait.Until(60*time.Second, func() bool {
+		out = dlqList()
+		return listErr != nil || (strings.Contains(out, want[0]) && strings.Contains(out, want[1]))
+	})
+	if listErr != nil {
+		t.Fatal(listErr)
+	}
+	if !listed {
+		t.Fatalf("dlq list did not show both dead keys within 60s:\n%s", out)
 	}
 	if !strings.Contains(out, "discarded") || !strings.Contains(out, "500") {
 		t.Errorf("dlq list does not show the state and error:\n%s", out)
@@ -87,16 +92,17 @@ func TestPipelineAndDeadLetters(t *testing.T) {
 	if err != nil || code != 0 || !strings.Contains(out, "requeued") {
 		t.Fatalf("dlq retry: %d %v %s", code, err, out)
 	}
-	deadline = time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		out, _, _ = e2e.Run(env, "dlq", "list")
-		if !strings.Contains(out, want[0]) && strings.Contains(out, want[1]) {
-			if _, code, _ := e2e.Run(env, "dlq", "retry", "codertocat/hello-world:readme:nope.md"); code != 1 {
-				t.Errorf("re-driving a key without dead letters: code %d, want 1", code)
-			}
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	redriven := testwait.Until(30*time.Second, func() bool {
+		out = dlqList()
+		return listErr != nil || (!strings.Contains(out, want[0]) && strings.Contains(out, want[1]))
+	})
+	if listErr != nil {
+		t.Fatal(listErr)
 	}
-	t.Fatalf("the re-driven key did not complete:\n%s", out)
+	if !redriven {
+		t.Fatalf("the re-driven key did not complete within 30s:\n%s", out)
+	}
+	if _, code, _ := e2e.Run(env, "dlq", "retry", "codertocat/hello-world:readme:nope.md"); code != 1 {
+		t.Errorf("re-driving a key without dead letters: code %d, want 1", code)
+	}
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"io"
+
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/testwait"
 
 	"bytes"
 	"context"
@@ -361,7 +364,7 @@ func TestWebhookIntakeEdges(t *testing.T) {
 		t.Errorf("25 MB + 1 with Content-Length: %+v %v", resp.Status, err)
 	}
 	// ...and cut off at the limit when the length is not declared.
-	pr, pw := ioPipe()
+	pr, pw := io.Pipe()
 	go func() {
 		chunk := bytes.Repeat([]byte("a"), 1<<20)
 		for i := 0; i < 27; i++ {
@@ -491,18 +494,16 @@ func TestUnmappedEventResyncsRepository(t *testing.T) {
 	wantKeys(t, "push while the config is unreadable", w.deliver(t, "push", body), "codertocat/hello-world")
 	// The agent has no credentials here, so each path run reports that in a
 	// failing check run: one per path proves the resync reached them all.
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	reached := testwait.Until(30*time.Second, func() bool {
 		n := 0
 		for _, c := range w.gh.CheckRuns("Codertocat/Hello-World") {
 			if c.Name == "tend / readme" && (c.ExternalID == "codertocat/hello-world:readme:README.md" || c.ExternalID == "codertocat/hello-world:readme:docs/guide.md") {
 				n++
 			}
 		}
-		if n == 2 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+		return n == 2
+	})
+	if !reached {
+		t.Fatalf("the resync did not reach the rule's paths: %+v", w.gh.CheckRuns("Codertocat/Hello-World"))
 	}
-	t.Fatalf("the resync did not reach the rule's paths: %+v", w.gh.CheckRuns("Codertocat/Hello-World"))
 }

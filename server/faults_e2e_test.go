@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-app/tend/internal/testwait"
+
 	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
@@ -52,7 +54,7 @@ func TestGitHubFaultsConvergeWithoutHammering(t *testing.T) {
 	}
 	// Discovery finds the repository; its rule's first resync reaches the
 	// five paths.
-	waitFor(t, 90*time.Second, "five PRs despite the faults", func() bool { return len(w.openPRs()) == paths })
+	testwait.For(t, 90*time.Second, func() bool { return len(w.openPRs()) == paths }, "five PRs despite the faults")
 	w.settle(t)
 
 	for i := range paths {

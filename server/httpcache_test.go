@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"strings"
@@ -14,7 +15,7 @@ func dumped(t *testing.T, body string) []byte {
 	t.Helper()
 	resp := &http.Response{StatusCode: 200, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{}, ContentLength: int64(len(body)),
 		Body: http.NoBody}
-	resp.Body = ioNopCloser(strings.NewReader(body))
+	resp.Body = io.NopCloser(strings.NewReader(body))
 	b, err := httputil.DumpResponse(resp, true)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/testwait"
 
 	"context"
 	"fmt"
@@ -81,12 +82,12 @@ func TestOpenPRLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.settle(t)
-	waitFor(t, 20*time.Second, "a waiting key to open its PR", func() bool { return len(w.openPRs()) == 2 && len(w.gh.PullRequests("acme/web")) == 3 })
+	testwait.For(t, 20*time.Second, func() bool { return len(w.openPRs()) == 2 && len(w.gh.PullRequests("acme/web")) == 3 }, "a waiting key to open its PR")
 	if err := w.gh.MergePR("acme/web", w.openPRs()[0].Number, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	w.settle(t)
-	waitFor(t, 20*time.Second, "the last key to open its PR", func() bool { return len(w.gh.PullRequests("acme/web")) == 4 })
+	testwait.For(t, 20*time.Second, func() bool { return len(w.gh.PullRequests("acme/web")) == 4 }, "the last key to open its PR")
 	if n := len(w.openPRs()); n != 2 {
 		t.Errorf("%d open PRs at the end, want 2", n)
 	}
@@ -143,7 +144,7 @@ func TestRateLimitsAndFailures(t *testing.T) {
 	w.gh.Fail("GET", "/repos/{owner}/{repo}/pulls", 1, 429, map[string]string{"Retry-After": "1"})
 	w.gh.Fail("POST", "/repos/{owner}/{repo}/git/trees", 1, 502, nil)
 	w.enqueue(t, "acme/web:pin-images:deploy/app.yaml")
-	waitFor(t, 60*time.Second, "the PR despite the faults", func() bool { return len(w.openPRs()) == 1 })
+	testwait.For(t, 60*time.Second, func() bool { return len(w.openPRs()) == 1 }, "the PR despite the faults")
 	w.settle(t)
 	if n := len(w.gh.PullRequests("acme/web")); n != 1 {
 		t.Errorf("%d PRs, want 1", n)

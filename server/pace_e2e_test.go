@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-app/tend/internal/testwait"
+
 	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/fakegithub"
 )
@@ -34,7 +36,7 @@ func TestResyncPacesWritesUnderSecondaryLimits(t *testing.T) {
 			"TEND_WORKERS":      "16",
 		},
 	})
-	waitFor(t, 3*time.Minute, "300 PRs", func() bool { return o.openPRCount() >= 300 })
+	testwait.For(t, 3*time.Minute, func() bool { return o.openPRCount() >= 300 }, "300 PRs")
 	elapsed := time.Since(start)
 	o.settle(t)
 

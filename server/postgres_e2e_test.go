@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/testwait"
 
 	"strings"
 	"testing"
@@ -12,21 +13,19 @@ import (
 
 // The server on Postgres (DATABASE_URL): the same push ends in the same PR.
 func TestServerOnPostgres(t *testing.T) {
-	if len(testdb.Engines()) < 2 {
-		t.Skip("TEND_TEST_POSTGRES_URL not set")
-	}
+	dbURL := testdb.URL(t, "") // skips (or fails under TEND_REQUIRE_POSTGRES=1) without a server
 	reg := newRegistry(t)
 	digest := reg.push(t, "acme/app", "1.0", false)
 	w := newWorld(t, reg, worldOptions{repo: "acme/web", webhooks: true,
 		files: map[string]string{".github/tend.yaml": imagesConfig},
-		env:   map[string]string{"DATABASE_URL": testdb.URL(t, "")},
+		env:   map[string]string{"DATABASE_URL": dbURL},
 	})
 	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
 	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
-	waitFor(t, 30*time.Second, "the PR", func() bool {
+	testwait.For(t, 30*time.Second, func() bool {
 		got, ok := w.gh.File("acme/web", branch, "deploy/app.yaml")
 		return ok && got == deployment(reg.ref("acme/app", "1.0")+"@"+digest)
-	})
+	}, "the PR")
 	if n := len(w.openPRs()); n != 1 {
 		t.Errorf("%d open PRs, want 1", n)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-app/tend/internal/testwait"
+
 	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/fakegemini"
 )
@@ -106,14 +108,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 	w.settle(t)
 	w.gh.Commit("acme/web", "main", map[string]string{".github/tend.yaml": "version: 1\nrules: [{name: Bad!}]\n"}, nil, "alice", "Break the config")
 	w.settle(t)
-	waitFor(t, 10*time.Second, "a failing config check run", func() bool {
+	testwait.For(t, 10*time.Second, func() bool {
 		for _, c := range w.gh.CheckRuns("acme/web") {
 			if c.Name == "tend / config" && c.Conclusion == "failure" {
 				return true
 			}
 		}
 		return false
-	})
+	}, "a failing config check run")
 	produced := w.gh.Produced()
 	if len(produced) < 8 {
 		t.Errorf("only %d texts produced; the scenario did not run", len(produced))

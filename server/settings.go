@@ -67,14 +67,37 @@ func (s *settings) Missing() []string {
 	return out
 }
 
+// loadSettings reads the settings from the environment.
 func loadSettings() (*settings, error) {
 	s := &settings{}
+	if err := s.loadGitHub(); err != nil {
+		return nil, err
+	}
+	s.Addr = envOr("TEND_ADDR", ":8080")
+	s.DataDir = envOr("TEND_DATA_DIR", "./data")
+	s.DatabaseURL = os.Getenv("DATABASE_URL")
+	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
+	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
+	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
+	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+	if err := s.loadNumbers(); err != nil {
+		return nil, err
+	}
+	if err := s.loadWritePace(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadGitHub reads the App's settings the way go-githubapp reads them,
+// forgiving the usual mistakes of pasting them into variables.
+func (s *settings) loadGitHub() error {
 	s.GitHub.V3APIURL = "https://api.github.com/"
 	s.GitHub.V4APIURL = "https://api.github.com/graphql"
 	s.GitHub.WebURL = "https://github.com/"
 	if v := os.Getenv("GITHUB_APP_INTEGRATION_ID"); v != "" {
 		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-			return nil, fmt.Errorf("GITHUB_APP_INTEGRATION_ID must be a number, got %q", v)
+			return fmt.Errorf("GITHUB_APP_INTEGRATION_ID must be a number, got %q", v)
 		}
 	}
 	s.GitHub.SetValuesFromEnv("")
@@ -90,14 +113,11 @@ func loadSettings() (*settings, error) {
 	if os.Getenv("GITHUB_V4_API_URL") == "" && s.GitHub.V3APIURL != "https://api.github.com/" {
 		s.GitHub.V4APIURL = strings.TrimSuffix(s.GitHub.V3APIURL, "/") + "/graphql"
 	}
-	s.Addr = envOr("TEND_ADDR", ":8080")
-	s.DataDir = envOr("TEND_DATA_DIR", "./data")
-	s.DatabaseURL = os.Getenv("DATABASE_URL")
-	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
-	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
-	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
-	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+	return nil
+}
 
+// loadNumbers reads the counts and durations that tune tend.
+func (s *settings) loadNumbers() error {
 	var err error
 	ints := []struct {
 		name string
@@ -107,7 +127,7 @@ func loadSettings() (*settings, error) {
 	for _, e := range ints {
 		if v := os.Getenv(e.name); v != "" {
 			if *e.dst, err = strconv.Atoi(v); err != nil || *e.dst < 1 {
-				return nil, fmt.Errorf("%s must be a positive number, got %q", e.name, v)
+				return fmt.Errorf("%s must be a positive number, got %q", e.name, v)
 			}
 		}
 	}
@@ -126,14 +146,11 @@ func loadSettings() (*settings, error) {
 				continue
 			}
 			if *e.dst, err = time.ParseDuration(v); err != nil || *e.dst <= 0 {
-				return nil, fmt.Errorf("%s must be a duration like 2s or 5m, got %q", e.name, v)
+				return fmt.Errorf("%s must be a duration like 2s or 5m, got %q", e.name, v)
 			}
 		}
 	}
-	if err := s.loadWritePace(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return nil
 }
 
 // loadWritePace reads TEND_WRITE_LIMITS ("80/1m,500/1h", or "off") and

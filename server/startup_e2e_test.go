@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-app/tend/internal/testwait"
+
 	"github.com/tend-app/tend/internal/botpr"
 )
 
@@ -21,14 +23,14 @@ func TestPushToUnknownRepositoryReconcilesEveryPath(t *testing.T) {
 		env:   map[string]string{"TEND_RESYNC_TICK": "500ms"},
 	})
 	// Start-up discovery lists the installation's repositories once.
-	waitFor(t, 30*time.Second, "start-up discovery", func() bool {
+	testwait.For(t, 30*time.Second, func() bool {
 		for _, r := range w.gh.Requests() {
 			if r.Path == "/installation/repositories" && r.Status == 200 {
 				return true
 			}
 		}
 		return false
-	})
+	}, "start-up discovery")
 	w.settle(t)
 	// Then acme/web joins the installation while webhooks are lost, so
 	// tend does not hear of it; once they flow again, someone pushes a
@@ -45,10 +47,10 @@ func TestPushToUnknownRepositoryReconcilesEveryPath(t *testing.T) {
 		"deploy/api.yaml": deployment(apiRef + "@" + apiDigest), // not named by any event
 	} {
 		branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:"+path))
-		waitFor(t, 30*time.Second, "the PR for "+path, func() bool {
+		testwait.For(t, 30*time.Second, func() bool {
 			got, ok := w.gh.File("acme/web", branch, path)
 			return ok && got == want
-		})
+		}, "the PR for %s", path)
 	}
 	w.settle(t)
 	if n := len(w.gh.PullRequests("acme/web")); n != 2 {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -21,8 +23,10 @@ import (
 
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
+	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 // worldOptions describe a fake GitHub with one installed repository, a
@@ -117,30 +121,35 @@ func (w *liveWorld) queue(t *testing.T) *queue.Queue {
 // waiting for a PR slot, do not count).
 func (w *liveWorld) settle(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	quiet := 0
-	for time.Now().Before(deadline) {
-		if err := w.gh.WaitWebhooksDelivered(10 * time.Second); err != nil {
-			t.Fatal(err)
+	// Quiet means nothing due for 300ms in a row: a run that just finished
+	// may still be committing the follow-up it owes.
+	var quietSince time.Time
+	var checkErr error
+	settled := testwait.Until(60*time.Second, func() bool {
+		if checkErr = w.gh.WaitWebhooksDelivered(10 * time.Second); checkErr != nil {
+			return true
 		}
 		jobs, err := w.queue(t).Jobs(context.Background(), 1000, rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStatePending)
-		if err != nil {
-			t.Fatal(err)
+		if checkErr = err; err != nil {
+			return true
 		}
-		busy := false
 		for _, j := range jobs {
 			if j.State == rivertype.JobStateRunning || j.ScheduledAt.Before(time.Now().Add(5*time.Second)) {
-				busy = true
+				quietSince = time.Time{}
+				return false
 			}
 		}
-		if busy {
-			quiet = 0
-		} else if quiet++; quiet >= 3 {
-			return
+		if quietSince.IsZero() {
+			quietSince = time.Now()
 		}
-		time.Sleep(100 * time.Millisecond)
+		return time.Since(quietSince) >= 300*time.Millisecond
+	})
+	if checkErr != nil {
+		t.Fatal(checkErr)
 	}
-	t.Fatalf("tend did not settle within 60s")
+	if !settled {
+		t.Fatalf("tend did not settle within 60s")
+	}
 }
 
 func (w *liveWorld) enqueue(t *testing.T, key string) {
@@ -193,7 +202,7 @@ type testRegistry struct {
 
 func newRegistry(t *testing.T) *testRegistry {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(nopLogger())))
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	return &testRegistry{host: strings.TrimPrefix(srv.URL, "http://"), srv: srv}
 }
@@ -233,21 +242,9 @@ func (r *testRegistry) ref(repo, tag string) string {
 	return fmt.Sprintf("%s/%s:%s", r.host, repo, tag)
 }
 
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+func mustKey(t *testing.T, s string) keys.Key {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", within, what)
-}
-
-func mustKey(t *testing.T, s string) keysKey {
-	t.Helper()
-	k, err := keysParse(s)
+	k, err := keys.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,24 +96,26 @@ func TestImportsPointDown(t *testing.T) {
 	allowed := map[string][]string{
 		"internal/keys":              {},
 		"internal/imagename":         {},
+		"internal/clip":              {},
+		"internal/toolschema":        {},
 		"internal/botpr":             {"internal/keys"},
 		"internal/config":            {"internal/keys"},
 		"internal/store":             {"internal/config", "internal/keys"},
 		"reconcilers":                {"internal/config", "internal/keys"},
 		"internal/queue":             {"internal/store", "internal/config", "internal/keys", "reconcilers"},
-		"handlers":                   {"internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
+		"handlers":                   {"internal/clip", "internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
 		"prompts":                    {},
-		"reconcilers/changes":        {"internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/changes":        {"internal/clip", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/images":         {"reconcilers", "reconcilers/changes", "internal/imagename", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent/worktree": {"reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent":          {"reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/agent/worktree": {"internal/clip", "internal/toolschema", "reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/agent":          {"internal/clip", "internal/toolschema", "reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
 		"internal/pace":              {"internal/store", "reconcilers"},
 		"internal/worker":            {"reconcilers", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
 	}
 	all := listPackages(t)
 	for path, p := range all {
 		name := strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
-		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/archtest" {
+		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/testwait" || name == "internal/archtest" {
 			continue // the composition root and test support may import anything below them
 		}
 		want, ok := allowed[name]
@@ -134,7 +136,7 @@ func TestImportsPointDown(t *testing.T) {
 			continue
 		}
 		for _, imp := range local(p.Imports) {
-			if imp == "server" || (!strings.HasPrefix(name, "internal/") && (strings.HasPrefix(imp, "internal/fake") || imp == "internal/e2e" || imp == "internal/testdb")) {
+			if imp == "server" || (!strings.HasPrefix(name, "internal/") && (strings.HasPrefix(imp, "internal/fake") || imp == "internal/e2e" || imp == "internal/testdb" || imp == "internal/testwait")) {
 				t.Errorf("%s imports %s", name, imp)
 			}
 		}

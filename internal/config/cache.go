@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-github/v89/github"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // Record is the cached form of a repository's config, as kept in the
@@ -32,32 +32,29 @@ type Persister interface {
 
 // Cache serves repository configs to the webhook handlers and workers from
 // memory, then the database, then GitHub. A config is re-read from the
-// database after MemoryTTL (another replica may have refreshed it) and from
-// GitHub after MaxAge, besides the explicit Refresh on a push that touches
-// it. Reads from GitHub go through the conditional-request cache, so an
-// unchanged file costs a 304.
+// database after a minute in memory (another replica may have refreshed
+// it) and from GitHub after MaxAge, besides the explicit Refresh on a push
+// that touches it. Reads from GitHub go through the conditional-request
+// cache, so an unchanged file costs a 304.
 type Cache struct {
-	Loader    *Loader
-	Store     Persister
-	MemoryTTL time.Duration
-	MaxAge    time.Duration
-	// MaxEntries bounds the memory cache (default 10000).
-	MaxEntries int
+	Loader *Loader
+	Store  Persister
+	MaxAge time.Duration
 
-	mu  sync.Mutex
-	mem map[string]cacheEntry
+	mem *expirable.LRU[string, *Loaded] // lower-case owner/name → config
 	now func() time.Time
 }
 
-type cacheEntry struct {
-	loaded *Loaded
-	at     time.Time
-}
+// Bounds of the memory layer: a miss only costs a database read.
+const (
+	memoryTTL     = time.Minute
+	memoryEntries = 10000
+)
 
 // NewCache returns a Cache with the default ages: one minute in memory,
 // one hour before a background reload from GitHub.
 func NewCache(loader *Loader, st Persister) *Cache {
-	return &Cache{Loader: loader, Store: st, MemoryTTL: time.Minute, MaxAge: time.Hour, MaxEntries: 10000, mem: map[string]cacheEntry{}, now: time.Now}
+	return &Cache{Loader: loader, Store: st, MaxAge: time.Hour, mem: expirable.NewLRU[string, *Loaded](memoryEntries, nil, memoryTTL), now: time.Now}
 }
 
 // ClientFunc returns a GitHub client for the repository's installation; it
@@ -67,20 +64,17 @@ type ClientFunc func() (*github.Client, error)
 // Get returns the config of owner/repo.
 func (c *Cache) Get(ctx context.Context, owner, repo string, installationID int64, client ClientFunc) (*Loaded, error) {
 	full := strings.ToLower(owner + "/" + repo)
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.mem[full]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < c.MemoryTTL {
-		return e.loaded, nil
+	if l, ok := c.mem.Get(full); ok {
+		return l, nil
 	}
+	now := c.now()
 	rec, found, err := c.Store.GetRepo(ctx, full)
 	if err != nil {
 		return nil, err
 	}
 	if found && now.Sub(rec.LoadedAt) < c.MaxAge {
 		l := fromRecord(rec)
-		c.remember(full, l, now)
+		c.mem.Add(full, l)
 		return l, nil
 	}
 	l, _, err := c.Refresh(ctx, owner, repo, installationID, client)
@@ -112,30 +106,13 @@ func (c *Cache) Refresh(ctx context.Context, owner, repo string, installationID 
 	if err := c.Store.SaveRepo(ctx, rec, l.Config); err != nil {
 		return nil, false, err
 	}
-	c.remember(full, l, c.now())
+	c.mem.Add(full, l)
 	return l, changed, nil
 }
 
 // Invalidate drops the memory copy of a repository's config.
 func (c *Cache) Invalidate(owner, repo string) {
-	c.mu.Lock()
-	delete(c.mem, strings.ToLower(owner+"/"+repo))
-	c.mu.Unlock()
-}
-
-func (c *Cache) remember(full string, l *Loaded, at time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.mem) >= c.MaxEntries {
-		// Evict the stalest entries; a miss only costs a database read.
-		cutoff := at.Add(-c.MemoryTTL / 2)
-		for k, e := range c.mem {
-			if e.at.Before(cutoff) || len(c.mem) >= c.MaxEntries {
-				delete(c.mem, k)
-			}
-		}
-	}
-	c.mem[full] = cacheEntry{loaded: l, at: at}
+	c.mem.Remove(strings.ToLower(owner + "/" + repo))
 }
 
 // fromRecord rebuilds a Loaded from its cached form. The raw file is parsed

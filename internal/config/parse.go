@@ -311,6 +311,8 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 
 var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "on"}
 
+// rule parses one item of "rules". It reports false when the item has
+// errors (recorded in p).
 func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	n = p.resolve(n)
 	if n == nil {
@@ -318,8 +320,31 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	}
 	r := Rule{Line: n.Line, On: Triggers{Push: true, Resync: DefaultResync}}
 	errsBefore := len(p.errs)
+	what := ruleLabel(n, index)
+	var fields ruleNodes
+	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
+		p.ruleField(&r, &fields, key, v, what)
+	})
+	if n.Kind != yaml.MappingNode {
+		return Rule{}, false
+	}
+	if fields.name == nil {
+		p.errorf(n, "%s: missing \"name\"", what)
+	}
+	if fields.reconciler == nil {
+		p.errorf(n, "%s: missing \"reconciler\" (one of: %s)", what, strings.Join(Reconcilers, ", "))
+	}
+	if r.Paths == nil && len(p.errs) == errsBefore {
+		p.errorf(n, "%s: missing \"paths\"", what)
+	}
+	p.reconcilerFields(n, r.Reconciler, fields, what)
+	return r, len(p.errs) == errsBefore
+}
+
+// ruleLabel names a rule in messages: by its name when it has a valid one,
+// even in messages about fields before "name", else by its index.
+func ruleLabel(n *yaml.Node, index int) string {
 	what := fmt.Sprintf("rules[%d]", index)
-	// Name the rule in every message, even those about fields before "name".
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == "name" && n.Content[i+1].Kind == yaml.ScalarNode && keys.RuleNameRE.MatchString(n.Content[i+1].Value) {
@@ -327,77 +352,77 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 			}
 		}
 	}
-	var nameNode, reconcilerNode, promptNode, editsNode, issuesNode *yaml.Node
-	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
-		switch key {
-		case "name":
-			nameNode = v
-			if s, ok := p.str(v, what+".name"); ok {
-				if !keys.RuleNameRE.MatchString(s) {
-					p.errorf(v, "%s.name %q must match [a-z0-9-]+ (at most 63 characters, starting with a letter or digit)", what, s)
-				}
-				r.Name = s
+	return what
+}
+
+// ruleNodes are the nodes of a rule's fields whose presence later checks
+// need (nil when absent).
+type ruleNodes struct {
+	name, reconciler, prompt, edits, issues *yaml.Node
+}
+
+// ruleField parses the field key of a rule into r.
+func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, v *yaml.Node, what string) {
+	switch key {
+	case "name":
+		fields.name = v
+		if s, ok := p.str(v, what+".name"); ok {
+			if !keys.RuleNameRE.MatchString(s) {
+				p.errorf(v, "%s.name %q must match [a-z0-9-]+ (at most 63 characters, starting with a letter or digit)", what, s)
 			}
-		case "reconciler":
-			reconcilerNode = v
-			if s, ok := p.str(v, what+".reconciler"); ok {
-				if !slices.Contains(Reconcilers, s) {
-					p.errorf(v, "%s: unknown reconciler %q (known: %s)", what, s, strings.Join(Reconcilers, ", "))
-				}
-				r.Reconciler = s
-			}
-		case "paths":
-			r.Paths = p.globs(v, what+".paths")
-		case "prompt":
-			promptNode = v
-			if s, ok := p.str(v, what+".prompt"); ok {
-				if strings.TrimSpace(s) == "" {
-					p.errorf(v, "%s: prompt is empty", what)
-				}
-				if len(s) > maxPromptBytes {
-					p.errorf(v, "%s: prompt is %d bytes, the limit is %d", what, len(s), maxPromptBytes)
-				}
-				r.Prompt = s
-			}
-		case "edits":
-			editsNode = v
-			r.Edits = p.globs(v, what+".edits")
-		case "on":
-			issuesNode = p.triggers(v, what, &r.On)
+			r.Name = s
 		}
-	})
-	if n.Kind != yaml.MappingNode {
-		return Rule{}, false
+	case "reconciler":
+		fields.reconciler = v
+		if s, ok := p.str(v, what+".reconciler"); ok {
+			if !slices.Contains(Reconcilers, s) {
+				p.errorf(v, "%s: unknown reconciler %q (known: %s)", what, s, strings.Join(Reconcilers, ", "))
+			}
+			r.Reconciler = s
+		}
+	case "paths":
+		r.Paths = p.globs(v, what+".paths")
+	case "prompt":
+		fields.prompt = v
+		if s, ok := p.str(v, what+".prompt"); ok {
+			if strings.TrimSpace(s) == "" {
+				p.errorf(v, "%s: prompt is empty", what)
+			}
+			if len(s) > maxPromptBytes {
+				p.errorf(v, "%s: prompt is %d bytes, the limit is %d", what, len(s), maxPromptBytes)
+			}
+			r.Prompt = s
+		}
+	case "edits":
+		fields.edits = v
+		r.Edits = p.globs(v, what+".edits")
+	case "on":
+		fields.issues = p.triggers(v, what, &r.On)
 	}
-	if nameNode == nil {
-		p.errorf(n, "%s: missing \"name\"", what)
-	}
-	if reconcilerNode == nil {
-		p.errorf(n, "%s: missing \"reconciler\" (one of: %s)", what, strings.Join(Reconcilers, ", "))
-	}
-	if r.Paths == nil && len(p.errs) == errsBefore {
-		p.errorf(n, "%s: missing \"paths\"", what)
-	}
-	switch r.Reconciler {
+}
+
+// reconcilerFields checks the fields that only one reconciler reads: the
+// agent needs a prompt (and edits to answer issues); images takes neither.
+func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNodes, what string) {
+	switch reconciler {
 	case ReconcilerAgent:
-		if promptNode == nil {
+		if fields.prompt == nil {
 			p.errorf(n, "%s: the agent reconciler needs a \"prompt\" describing the desired state", what)
 		}
-		if issuesNode != nil && editsNode == nil {
-			p.errorf(issuesNode, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
+		if fields.issues != nil && fields.edits == nil {
+			p.errorf(fields.issues, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
 		}
 	case ReconcilerImages:
-		if promptNode != nil {
-			p.errorf(promptNode, "%s: \"prompt\" is only read by the agent reconciler", what)
+		if fields.prompt != nil {
+			p.errorf(fields.prompt, "%s: \"prompt\" is only read by the agent reconciler", what)
 		}
-		if editsNode != nil {
-			p.errorf(editsNode, "%s: \"edits\" is only read by the agent reconciler", what)
+		if fields.edits != nil {
+			p.errorf(fields.edits, "%s: \"edits\" is only read by the agent reconciler", what)
 		}
-		if issuesNode != nil {
-			p.errorf(issuesNode, "%s: issue requests need the agent reconciler", what)
+		if fields.issues != nil {
+			p.errorf(fields.issues, "%s: issue requests need the agent reconciler", what)
 		}
 	}
-	return r, len(p.errs) == errsBefore
 }
 
 func (p *parser) globs(n *yaml.Node, what string) []string {

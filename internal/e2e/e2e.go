@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tend-app/tend/internal/fixtures"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 var (
@@ -141,24 +142,25 @@ func Start(opts Options) (*Tend, error) {
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 0}},
 	}
 	go func() { t.exitErr = cmd.Wait(); close(t.done) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-t.done:
-			return nil, fmt.Errorf("tend exited during start: %v", t.exitErr)
-		default:
+	healthy := testwait.Until(60*time.Second, func() bool {
+		if !t.Alive() {
+			return true
 		}
 		resp, err := t.client.Get(t.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return t, nil
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if !t.Alive() {
+		return nil, fmt.Errorf("tend exited during start: %v", t.exitErr)
 	}
-	t.Kill()
-	return nil, fmt.Errorf("tend did not answer /healthz within 60s")
+	if !healthy {
+		t.Kill()
+		return nil, fmt.Errorf("tend did not answer /healthz within 60s")
+	}
+	return t, nil
 }
 
 // Alive reports whether the process is still running.

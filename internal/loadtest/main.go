@@ -234,7 +234,7 @@ func send(t *target, paths int) sample {
 	if err != nil {
 		return sample{latency: time.Since(start), err: err.Error()}
 	}
-	_, _ = io_Copy(resp)
+	drainBody(resp)
 	return sample{latency: time.Since(start), ok: resp.StatusCode == http.StatusOK, status: resp.StatusCode}
 }
 

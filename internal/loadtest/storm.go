@@ -233,7 +233,7 @@ func deliverPush(t *target, i int, path string) bool {
 	if err != nil {
 		return false
 	}
-	_, _ = io_Copy(resp)
+	drainBody(resp)
 	return resp.StatusCode == http.StatusOK
 }
 

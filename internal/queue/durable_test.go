@@ -17,6 +17,7 @@ import (
 	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/testdb"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 // TestMain lets the test binary act as a tend worker process for the
@@ -98,7 +99,7 @@ func sharedWithChildren(t *testing.T, engine, dir, mode string) (*Queue, []strin
 // (b) across real processes: two worker processes share the database while
 // events keep arriving; no key's runs ever overlap in time.
 func TestNoConcurrentRunsAcrossRealProcesses(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		record := filepath.Join(dir, "runs.log")
 		q, env := sharedWithChildren(t, engine, dir, "TEND_QUEUE_RECORDER="+record)
@@ -120,7 +121,7 @@ func TestNoConcurrentRunsAcrossRealProcesses(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		for _, k := range ks {
-			eventually(t, 30*time.Second, "drain "+k.String(), func() bool { return len(liveJobs(t, q, k.String())) == 0 })
+			testwait.For(t, 30*time.Second, func() bool { return len(liveJobs(t, q, k.String())) == 0 }, "the queue to drain %s", k)
 		}
 		data, err := os.ReadFile(record)
 		if err != nil {
@@ -189,7 +190,7 @@ func TestKillNineMidRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for River's leader lease and rescuer (about a minute)")
 	}
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		q, env := sharedWithChildren(t, engine, dir, "TEND_QUEUE_CHILD="+filepath.Join(dir, "started"))
 		st := q.st
@@ -204,10 +205,10 @@ func TestKillNineMidRun(t *testing.T) {
 		if err := child.Start(); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 30*time.Second, "the child to start the run", func() bool {
+		testwait.For(t, 30*time.Second, func() bool {
 			_, err := os.Stat(filepath.Join(dir, "started"))
 			return err == nil
-		})
+		}, "the child to start the run")
 		if err := child.Process.Kill(); err != nil { // SIGKILL: no cleanup at all
 			t.Fatal(err)
 		}
@@ -225,9 +226,9 @@ func TestKillNineMidRun(t *testing.T) {
 		o.RescueAfter = 2 * time.Second
 		o.ClientID = "replacement"
 		startQueue(t, st, rec, o)
-		eventually(t, 90*time.Second, "the rescued key to run again and complete", func() bool {
+		testwait.For(t, 90*time.Second, func() bool {
 			return rec.count(keyA.String()) == 1 && len(liveJobs(t, q, keyA.String())) == 0
-		})
+		}, "the rescued key to run again and complete")
 		if dead, _ := q.DeadLetters(ctx); len(dead) != 0 {
 			t.Errorf("the rescued key was dead-lettered: %+v", dead)
 		}

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,63 +132,16 @@ func (q *Queue) commitIntake(batch []intakeRequest) {
 	// others' commit.
 	ctx := context.WithoutCancel(live[0].ctx)
 	err := q.b.inTx(ctx, func(tx txn) error {
-		events := map[string]*keyEvents{}
-		var order []string
-		for i, r := range live {
-			results[i] = IntakeResult{}
-			if r.d.ID != "" {
-				fresh, err := q.st.RecordDelivery(ctx, tx, r.d.ID, r.d.Event, len(r.ks))
-				if err != nil {
-					return err
-				}
-				if !fresh {
-					results[i].Duplicate = true
-					continue
-				}
-			}
-			for _, k := range r.ks {
-				s := k.String()
-				e, ok := events[s]
-				if !ok {
-					e = &keyEvents{key: k}
-					events[s] = e
-					order = append(order, s)
-				}
-				e.events++
-				if r.d.ID != "" {
-					e.delivery = r.d.ID
-				}
-				e.trigger = r.d.Trigger
-				if e.trigger == "" {
-					e.trigger = r.d.Event
-				}
-			}
-		}
-		evs := make([]keyEvents, 0, len(order))
-		for _, s := range order {
-			evs = append(evs, *events[s])
+		clear(results)
+		evs, err := q.recordDeliveries(ctx, tx, live, results)
+		if err != nil {
+			return err
 		}
 		inserted, err := q.enqueueTx(ctx, tx, evs)
 		if err != nil {
 			return err
 		}
-		// A new job is credited to the first delivery that named its key;
-		// every other mention collapsed into it.
-		credited := map[string]bool{}
-		for i, r := range live {
-			if results[i].Duplicate {
-				continue
-			}
-			for _, k := range r.ks {
-				s := k.String()
-				if inserted[s] && !credited[s] {
-					credited[s] = true
-					results[i].Inserted++
-				} else {
-					results[i].Collapsed++
-				}
-			}
-		}
+		credit(live, results, inserted)
 		return nil
 	})
 	for i, r := range live {
@@ -205,5 +159,65 @@ func (q *Queue) commitIntake(batch []intakeRequest) {
 			q.metrics.keys.WithLabelValues("collapsed").Add(float64(res.Collapsed))
 		}
 		r.done <- intakeReply{res: res}
+	}
+}
+
+// recordDeliveries records the batch's deliveries, marks the ones seen
+// before as duplicates in results, and merges the keys of the others into
+// one keyEvents per key, in the order they were first named.
+func (q *Queue) recordDeliveries(ctx context.Context, tx txn, live []intakeRequest, results []IntakeResult) ([]keyEvents, error) {
+	events := map[string]*keyEvents{}
+	var order []string
+	for i, r := range live {
+		if r.d.ID != "" {
+			fresh, err := q.st.RecordDelivery(ctx, tx, r.d.ID, r.d.Event, len(r.ks))
+			if err != nil {
+				return nil, err
+			}
+			if !fresh {
+				results[i].Duplicate = true
+				continue
+			}
+		}
+		for _, k := range r.ks {
+			s := k.String()
+			e, ok := events[s]
+			if !ok {
+				e = &keyEvents{key: k}
+				events[s] = e
+				order = append(order, s)
+			}
+			e.events++
+			if r.d.ID != "" {
+				e.delivery = r.d.ID
+			}
+			e.trigger = cmp.Or(r.d.Trigger, r.d.Event)
+		}
+	}
+	evs := make([]keyEvents, 0, len(order))
+	for _, s := range order {
+		evs = append(evs, *events[s])
+	}
+	return evs, nil
+}
+
+// credit counts, per delivery, the jobs it inserted and the mentions that
+// collapsed into a job. A new job is credited to the first delivery that
+// named its key; every other mention collapsed into it.
+func credit(live []intakeRequest, results []IntakeResult, inserted map[string]bool) {
+	credited := map[string]bool{}
+	for i, r := range live {
+		if results[i].Duplicate {
+			continue
+		}
+		for _, k := range r.ks {
+			s := k.String()
+			if inserted[s] && !credited[s] {
+				credited[s] = true
+				results[i].Inserted++
+			} else {
+				results[i].Collapsed++
+			}
+		}
 	}
 }

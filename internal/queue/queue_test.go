@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -19,15 +20,8 @@ import (
 	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/testdb"
+	"github.com/tend-app/tend/internal/testwait"
 )
-
-// The suite runs on every engine testdb offers, so the Postgres backend is
-// held to exactly the same semantics as SQLite.
-func forEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
-	for _, e := range testdb.Engines() {
-		t.Run(e, func(t *testing.T) { fn(t, e) })
-	}
-}
 
 func testLogger(t testing.TB) zerolog.Logger {
 	if os.Getenv("TEND_TEST_LOG") != "" {
@@ -66,14 +60,23 @@ func startQueue(t testing.TB, st *store.Store, r Runner, opts Options) *Queue {
 	return q
 }
 
-// recorder is a Runner that counts runs per key and the most runs of one
-// key it ever saw at the same time.
+// recorder is a Runner that logs every run (key, generation, attempt, start
+// time) and counts the most runs of one key it ever saw at the same time.
 type recorder struct {
 	mu        sync.Mutex
 	runs      map[string]int
+	log       []runRecord
 	active    map[string]int
 	maxActive map[string]int
 	behave    func(ctx context.Context, run Run, n int) (reconcilers.Result, error)
+}
+
+// runRecord is one entry of a recorder's run log.
+type runRecord struct {
+	key        string
+	generation int64
+	attempt    int
+	at         time.Time
 }
 
 func newRecorder(behave func(ctx context.Context, run Run, n int) (reconcilers.Result, error)) *recorder {
@@ -85,6 +88,7 @@ func (r *recorder) Run(ctx context.Context, run Run) (reconcilers.Result, error)
 	r.mu.Lock()
 	r.runs[k]++
 	n := r.runs[k]
+	r.log = append(r.log, runRecord{key: k, generation: run.Generation, attempt: run.Attempt, at: time.Now()})
 	r.active[k]++
 	if r.active[k] > r.maxActive[k] {
 		r.maxActive[k] = r.active[k]
@@ -107,22 +111,23 @@ func (r *recorder) count(k string) int {
 	return r.runs[k]
 }
 
+// runsOf returns the run log of one key, oldest first.
+func (r *recorder) runsOf(k string) []runRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []runRecord
+	for _, rr := range r.log {
+		if rr.key == k {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
 func (r *recorder) peak(k string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.maxActive[k]
-}
-
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", within, what)
 }
 
 func liveJobs(t testing.TB, q *Queue, key string) []Job {
@@ -134,6 +139,49 @@ func liveJobs(t testing.TB, q *Queue, key string) []Job {
 	return jobs
 }
 
+// settled waits until key has no live job and returns its run log. A key
+// runs only from a live job, and a job becomes live only by an event or by
+// the completion of the key's previous run (in the same transaction), so
+// once the key has none and no event comes, the log is final: any further
+// run, however late it would come, is already visible as a live job here.
+// settled also checks that no follow-up is owed: the last run saw the key's
+// current generation.
+func settled(t testing.TB, q *Queue, rec *recorder, key keys.Key) []runRecord {
+	t.Helper()
+	testwait.For(t, 20*time.Second, func() bool { return len(liveJobs(t, q, key.String())) == 0 }, "%s to have no live job", key)
+	runs := rec.runsOf(key.String())
+	st, err := q.KeyState(context.Background(), key.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) > 0 && runs[len(runs)-1].generation != st.Generation {
+		t.Errorf("%s: last run saw generation %d, the key is at %d, yet nothing is queued: a follow-up was lost", key, runs[len(runs)-1].generation, st.Generation)
+	}
+	return runs
+}
+
+// jobStates counts the jobs of key (every state) by state.
+func jobStates(t testing.TB, q *Queue, key keys.Key) map[rivertype.JobState]int {
+	t.Helper()
+	jobs, err := q.JobsForKey(context.Background(), key.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[rivertype.JobState]int{}
+	for _, j := range jobs {
+		out[j.State]++
+	}
+	return out
+}
+
+func generations(runs []runRecord) []int64 {
+	out := make([]int64, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, r.generation)
+	}
+	return out
+}
+
 var (
 	keyA = keys.MustParse("acme/web:pin:deploy/a.yaml")
 	keyB = keys.MustParse("acme/web:pin:deploy/b.yaml")
@@ -141,7 +189,7 @@ var (
 
 // (a) Many events for one key collapse into one pending job.
 func TestCollapse(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		opts := fastOptions(t)
 		opts.InsertOnly = true
@@ -177,7 +225,7 @@ func TestCollapse(t *testing.T) {
 
 // Redeliveries (same X-GitHub-Delivery) enqueue nothing the second time.
 func TestRedelivery(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		opts := fastOptions(t)
 		opts.InsertOnly = true
@@ -207,7 +255,7 @@ func TestRedelivery(t *testing.T) {
 // (b) The same key never runs twice at once, across two queue processes
 // sharing one database, while events keep arriving.
 func TestNoConcurrentRunsAcrossProcesses(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		if engine == "postgres" {
 			dir = fmt.Sprintf("tend_b_%d", time.Now().UnixNano())
@@ -235,7 +283,7 @@ func TestNoConcurrentRunsAcrossProcesses(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		for _, k := range ks {
-			eventually(t, 20*time.Second, "queue to drain "+k.String(), func() bool { return len(liveJobs(t, q1, k.String())) == 0 })
+			testwait.For(t, 20*time.Second, func() bool { return len(liveJobs(t, q1, k.String())) == 0 }, "the queue to drain %s", k)
 		}
 		for _, k := range ks {
 			if p := rec.peak(k.String()); p != 1 {
@@ -250,7 +298,7 @@ func TestNoConcurrentRunsAcrossProcesses(t *testing.T) {
 
 // (c) An event that arrives while its key runs causes exactly one follow-up.
 func TestExactlyOneFollowUp(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		started := make(chan struct{}, 10)
 		release := make(chan struct{})
@@ -277,27 +325,31 @@ func TestExactlyOneFollowUp(t *testing.T) {
 			}
 		}
 		close(release)
-		eventually(t, 10*time.Second, "the follow-up run", func() bool { return rec.count(keyA.String()) == 2 })
-		eventually(t, 10*time.Second, "the queue to drain", func() bool { return len(liveJobs(t, q, keyA.String())) == 0 })
-		time.Sleep(200 * time.Millisecond)
-		if n := rec.count(keyA.String()); n != 2 {
-			t.Errorf("key ran %d times, want exactly 2 (one run, one follow-up)", n)
+		// The first run saw generation 1; the ten events moved it to 11; the
+		// one follow-up sees 11 and owes nothing.
+		if got := generations(settled(t, q, rec, keyA)); !slices.Equal(got, []int64{1, 11}) {
+			t.Errorf("key A ran at generations %v, want [1 11] (one run, one follow-up)", got)
+		}
+		if got := jobStates(t, q, keyA); got[rivertype.JobStateCompleted] != 2 || len(got) != 1 {
+			t.Errorf("key A's jobs by state: %v, want 2 completed", got)
 		}
 		// A run with no event during it schedules nothing.
 		if _, err := q.Intake(ctx, Delivery{ID: "c-11"}, []keys.Key{keyB}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "key B to run", func() bool { return rec.count(keyB.String()) == 1 })
-		time.Sleep(200 * time.Millisecond)
-		if n := rec.count(keyB.String()); n != 1 {
-			t.Errorf("key B ran %d times, want 1", n)
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyB.String()) == 1 }, "key B to run")
+		if got := generations(settled(t, q, rec, keyB)); !slices.Equal(got, []int64{1}) {
+			t.Errorf("key B ran at generations %v, want [1]", got)
+		}
+		if got := jobStates(t, q, keyB); got[rivertype.JobStateCompleted] != 1 || len(got) != 1 {
+			t.Errorf("key B's jobs by state: %v, want 1 completed", got)
 		}
 	})
 }
 
 // Events settle: a burst within the quiet period costs one run.
 func TestSettle(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(nil)
 		opts := fastOptions(t)
@@ -305,23 +357,26 @@ func TestSettle(t *testing.T) {
 		opts.MaxDelay = 10 * time.Second
 		q := startQueue(t, st, rec, opts)
 		ctx := context.Background()
-		start := time.Now()
+		var last time.Time
 		for i := 0; i < 20; i++ { // one second of events, 50 ms apart
+			last = time.Now()
 			if _, err := q.Intake(ctx, Delivery{ID: fmt.Sprintf("s-%d", i)}, []keys.Key{keyA}); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		if n := rec.count(keyA.String()); n != 0 {
-			t.Errorf("key ran %d times during the burst", n)
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 1 }, "the settled run")
+		// One run, which saw all twenty events and started only once they
+		// had been quiet for the settle period.
+		runs := settled(t, q, rec, keyA)
+		if got := generations(runs); !slices.Equal(got, []int64{20}) {
+			t.Fatalf("key ran at generations %v, want one run at 20", got)
 		}
-		eventually(t, 10*time.Second, "the settled run", func() bool { return rec.count(keyA.String()) == 1 })
-		if time.Since(start) < time.Second {
-			t.Errorf("ran before the burst settled")
+		if quiet := runs[0].at.Sub(last); quiet < opts.Settle {
+			t.Errorf("ran %s after the last event, before the burst settled (%s)", quiet, opts.Settle)
 		}
-		time.Sleep(500 * time.Millisecond)
-		if n := rec.count(keyA.String()); n != 1 {
-			t.Errorf("ran %d times, want 1", n)
+		if got := jobStates(t, q, keyA); got[rivertype.JobStateCompleted] != 1 || len(got) != 1 {
+			t.Errorf("jobs by state: %v, want 1 completed", got)
 		}
 	})
 }
@@ -335,8 +390,7 @@ func TestSettleMaxDelay(t *testing.T) {
 	opts.MaxDelay = 500 * time.Millisecond
 	q := startQueue(t, st, rec, opts)
 	ctx := context.Background()
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for i := 0; time.Now().Before(deadline); i++ {
+	for i := 0; i < 30; i++ { // 1.5 s of events, 50 ms apart: never quiet for 200 ms
 		if _, err := q.Intake(ctx, Delivery{ID: fmt.Sprintf("m-%d", i)}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
@@ -350,7 +404,7 @@ func TestSettleMaxDelay(t *testing.T) {
 // (d) Failures retry with backoff, then land in the dead letters, which can
 // be listed and re-driven.
 func TestRetryDeadLetterRedrive(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		var mu sync.Mutex
 		healthy := false
@@ -365,19 +419,19 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 			return reconcilers.Result{}, nil
 		})
 		opts := fastOptions(t)
-		opts.RetryBase = 100 * time.Millisecond
-		opts.RetryMax = time.Second
+		opts.RetryBase = 200 * time.Millisecond
+		opts.RetryMax = 2 * time.Second
 		q := startQueue(t, st, rec, opts)
 		ctx := context.Background()
 		if _, err := q.Intake(ctx, Delivery{ID: "d-1"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
 		var dead []Job
-		eventually(t, 20*time.Second, "the key to be dead-lettered", func() bool {
+		testwait.For(t, 20*time.Second, func() bool {
 			var err error
 			dead, err = q.DeadLetters(ctx)
 			return err == nil && len(dead) == 1
-		})
+		}, "the key to be dead-lettered")
 		if dead[0].Key != keyA.String() || dead[0].State != rivertype.JobStateDiscarded || len(dead[0].Errors) != 3 {
 			t.Fatalf("dead letter = %+v", dead[0])
 		}
@@ -390,15 +444,18 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 		}
 		gap1, gap2 := times[1].Sub(times[0]), times[2].Sub(times[1])
 		mu.Unlock()
-		// Equal jitter: attempt 1 waits 50-100ms, attempt 2 waits 100-200ms
-		// (plus polling).
-		if gap1 < 50*time.Millisecond || gap2 < 100*time.Millisecond {
+		// Equal jitter: attempt 1 waits 100-200ms, attempt 2 waits 200-400ms
+		// after River's attempt started. The runner is called a few
+		// milliseconds into each attempt, and that lag varies on a loaded
+		// machine, so allow 20ms of it; a retry without backoff would come
+		// at the next poll, 20ms later.
+		if gap1 < 80*time.Millisecond || gap2 < 180*time.Millisecond {
 			t.Errorf("retries did not back off: gaps %s, %s", gap1, gap2)
 		}
-		// Dead letters stay: nothing runs any more.
-		time.Sleep(300 * time.Millisecond)
-		if n := rec.count(keyA.String()); n != 3 {
-			t.Errorf("a dead key ran again (%d runs)", n)
+		// Dead letters stay: the key has no live job, so nothing can run it
+		// any more, and it ran exactly MaxAttempts times.
+		if got := settled(t, q, rec, keyA); len(got) != 3 || got[2].attempt != 3 {
+			t.Errorf("a dead key ran %d times (%+v), want its 3 attempts", len(got), got)
 		}
 		mu.Lock()
 		healthy = true
@@ -408,7 +465,13 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Log(msg)
-		eventually(t, 10*time.Second, "the re-driven key to complete", func() bool { return rec.count(keyA.String()) == 4 && len(liveJobs(t, q, keyA.String())) == 0 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 4 }, "the re-driven key to run")
+		if got := settled(t, q, rec, keyA); len(got) != 4 {
+			t.Errorf("the re-driven key ran %d times in all, want 4", len(got))
+		}
+		if got := jobStates(t, q, keyA); got[rivertype.JobStateCompleted] != 1 || len(got) != 1 {
+			t.Errorf("after the re-drive the key's jobs are %v, want its one job completed", got)
+		}
 		if dead, _ := q.DeadLetters(ctx); len(dead) != 0 {
 			t.Errorf("dead letters after a successful re-drive: %+v", dead)
 		}
@@ -420,7 +483,7 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 
 // A permanent error dead-letters at once; an event later re-adds the key.
 func TestPermanentError(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if n == 1 {
@@ -433,26 +496,27 @@ func TestPermanentError(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "p-1"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the dead letter", func() bool {
+		testwait.For(t, 10*time.Second, func() bool {
 			dead, _ := q.DeadLetters(ctx)
 			return len(dead) == 1 && dead[0].State == rivertype.JobStateCancelled
-		})
-		if n := rec.count(keyA.String()); n != 1 {
-			t.Errorf("a permanent failure was retried (%d runs)", n)
+		}, "the dead letter")
+		if got := settled(t, q, rec, keyA); len(got) != 1 {
+			t.Errorf("a permanent failure was retried (%d runs)", len(got))
 		}
 		if _, err := q.Intake(ctx, Delivery{ID: "p-2"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the new event to run the key", func() bool { return rec.count(keyA.String()) == 2 })
-		// The key is live again, so re-driving only clears the stale letter.
-		eventually(t, 10*time.Second, "drain", func() bool { return len(liveJobs(t, q, keyA.String())) == 0 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 2 }, "the new event to run the key")
+		if got := generations(settled(t, q, rec, keyA)); !slices.Equal(got, []int64{1, 2}) {
+			t.Errorf("key ran at generations %v, want [1 2]", got)
+		}
 	})
 }
 
 // A reconciler's RequeueAfter runs the key again after the delay, and a
 // RetryAfter error waits without using an attempt.
 func TestRequeueAfterAndRetryAfter(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		var mu sync.Mutex
 		var times []time.Time
@@ -474,7 +538,7 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "r-1"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the requeued run", func() bool { return rec.count(keyA.String()) == 2 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 2 }, "the requeued run")
 		mu.Lock()
 		gap := times[1].Sub(times[0])
 		mu.Unlock()
@@ -484,8 +548,13 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "r-2"}, []keys.Key{keyB}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "key B to get through the limit", func() bool { return rec.count(keyB.String()) == 5 })
-		eventually(t, 10*time.Second, "drain", func() bool { return len(liveJobs(t, q, keyB.String())) == 0 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyB.String()) == 5 }, "key B to get through the limit")
+		if got := settled(t, q, rec, keyB); len(got) != 5 || got[4].attempt != 1 {
+			t.Errorf("key B's runs: %+v; want 5, all on its first attempt", got)
+		}
+		if got := settled(t, q, rec, keyA); len(got) != 2 {
+			t.Errorf("key A ran %d times, want 2 (one requeue)", len(got))
+		}
 		if dead, _ := q.DeadLetters(ctx); len(dead) != 0 {
 			t.Errorf("waiting out a rate limit dead-lettered the key: %+v", dead)
 		}
@@ -494,7 +563,7 @@ func TestRequeueAfterAndRetryAfter(t *testing.T) {
 
 // A run's fan-out keys are enqueued with its completion.
 func TestFanOut(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rule := keys.MustParse("acme/web:pin")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
@@ -507,16 +576,21 @@ func TestFanOut(t *testing.T) {
 		if _, err := q.Enqueue(context.Background(), rule); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the fan-out keys to run", func() bool {
+		testwait.For(t, 10*time.Second, func() bool {
 			return rec.count(keyA.String()) == 1 && rec.count(keyB.String()) == 1
-		})
+		}, "the fan-out keys to run")
+		for _, k := range []keys.Key{rule, keyA, keyB} {
+			if got := settled(t, q, rec, k); len(got) != 1 {
+				t.Errorf("%s ran %d times, want once", k, len(got))
+			}
+		}
 	})
 }
 
 // (e) Rules are resynced periodically, spread over the period, by the leader
 // only: two processes, one resync per due rule.
 func TestPeriodicResync(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		dir := t.TempDir()
 		if engine == "postgres" {
 			dir = fmt.Sprintf("tend_e_%d", time.Now().UnixNano())
@@ -544,18 +618,43 @@ rules:
 		o1, o2 := fastOptions(t), fastOptions(t)
 		o1.ResyncTick, o2.ResyncTick = 100*time.Millisecond, 100*time.Millisecond
 		o1.ClientID, o2.ClientID = "leader-1", "leader-2"
-		startQueue(t, st1, rec, o1)
+		q1 := startQueue(t, st1, rec, o1)
 		startQueue(t, st2, rec, o2)
-		eventually(t, 30*time.Second, "both rules to resync", func() bool {
+		testwait.For(t, 30*time.Second, func() bool {
 			return rec.count("acme/web:pin") == 1 && rec.count("acme/web:docs") == 1
-		})
-		time.Sleep(time.Second) // several more ticks on the leader
+		}, "both rules to resync")
+		// Let the leader complete three more resync ticks, each of which
+		// would have enqueued a rule still due, then check that nothing
+		// more was queued or ran.
+		var after []int64
+		testwait.For(t, 10*time.Second, func() bool { after = resyncTicks(t, q1, 0); return len(after) > 0 }, "the tick that enqueued them to complete")
+		testwait.For(t, 30*time.Second, func() bool { return len(resyncTicks(t, q1, after[len(after)-1])) >= 3 }, "three more resync ticks")
 		// "never" has periodic resync off: it runs once, its first resync
 		// after tend indexed it, and not again.
-		if rec.count("acme/web:pin") != 1 || rec.count("acme/web:docs") != 1 || rec.count("acme/web:never") != 1 {
-			t.Errorf("resync runs: %v; want each rule once: the first resync, then once per period", rec.runs)
+		for _, rule := range []string{"acme/web:pin", "acme/web:docs", "acme/web:never"} {
+			if got := settled(t, q1, rec, keys.MustParse(rule)); len(got) != 1 {
+				t.Errorf("%s resynced %d times, want once: the first resync, then once per period", rule, len(got))
+			}
 		}
 	})
+}
+
+// resyncTicks lists the ids of completed resync ticks newer than id.
+func resyncTicks(t testing.TB, q *Queue, id int64) []int64 {
+	t.Helper()
+	res, err := q.b.jobList(context.Background(), river.NewJobListParams().Kinds("tend.periodic").
+		States(rivertype.JobStateCompleted).Where("args ->> 'task' = @task", river.NamedArgs{"task": taskResync}).
+		OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, j := range res.Jobs {
+		if j.ID > id {
+			out = append(out, j.ID)
+		}
+	}
+	return out
 }
 
 func TestResyncSpread(t *testing.T) {
@@ -616,7 +715,7 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 // An event for a key whose run asked to be requeued much later runs it once
 // the event settles, like Add after AddAfter in a Kubernetes workqueue.
 func TestEventBringsRequeueForward(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
 			if n == 1 {
@@ -629,60 +728,81 @@ func TestEventBringsRequeueForward(t *testing.T) {
 		if _, err := q.Intake(ctx, Delivery{ID: "f-1", Event: "push"}, []keys.Key{keyA}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the first run", func() bool { return rec.count(keyA.String()) == 1 })
-		eventually(t, 10*time.Second, "the requeue to be scheduled", func() bool {
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 1 }, "the first run")
+		testwait.For(t, 10*time.Second, func() bool {
 			jobs := liveJobs(t, q, keyA.String())
 			return len(jobs) == 1 && jobs[0].State == rivertype.JobStateScheduled
-		})
+		}, "the requeue to be scheduled")
 		res, err := q.Intake(ctx, Delivery{ID: "f-2", Event: "push", Trigger: "push:a..b"}, []keys.Key{keyA})
 		if err != nil || res.Collapsed != 1 {
 			t.Fatalf("intake: %+v %v", res, err)
 		}
-		eventually(t, 10*time.Second, "the event to run the key now, not in an hour", func() bool { return rec.count(keyA.String()) == 2 })
+		testwait.For(t, 10*time.Second, func() bool { return rec.count(keyA.String()) == 2 }, "the event to run the key now, not in an hour")
 		if s, _ := q.KeyState(ctx, keyA.String()); s.LastTrigger != "push:a..b" {
 			t.Errorf("trigger = %q", s.LastTrigger)
 		}
 	})
 }
 
-// Dead letters survive River's job cleaner, which runs when a client
-// becomes leader (riversqlite ignores River's "never delete" setting, so
-// the queue keeps them with a retention of a century instead).
+// Dead letters survive River's job cleaner (riversqlite ignores River's
+// "never delete" setting, so the queue keeps them with a retention of a
+// century instead). The test proves the cleaner ran over them: a completed
+// job and the dead letter are both backdated a month, past the completed
+// retention (24 h) and River's default dead-letter retention (7 days); a new
+// leader's cleaner must delete the completed one and keep the dead letter.
 func TestDeadLettersSurviveTheCleaner(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
 		rec := newRecorder(func(ctx context.Context, run Run, n int) (reconcilers.Result, error) {
-			return reconcilers.Result{}, reconcilers.Permanent(errors.New("broken"))
+			if run.Key == keyA {
+				return reconcilers.Result{}, reconcilers.Permanent(errors.New("broken"))
+			}
+			return reconcilers.Result{}, nil
 		})
 		q := startQueue(t, st, rec, fastOptions(t))
 		ctx := context.Background()
-		if _, err := q.Enqueue(ctx, keyA); err != nil {
+		if _, err := q.Enqueue(ctx, keyA, keyB); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the dead letter", func() bool { d, _ := q.DeadLetters(ctx); return len(d) == 1 })
-		periodic := func(q *Queue) int64 {
-			res, _ := q.b.jobList(ctx, river.NewJobListParams().Kinds("tend.periodic").States(rivertype.JobStates()...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1))
-			if res == nil || len(res.Jobs) == 0 {
-				return 0
-			}
-			return res.Jobs[0].ID
-		}
-		before := periodic(q)
+		testwait.For(t, 10*time.Second, func() bool { d, _ := q.DeadLetters(ctx); return len(d) == 1 }, "the dead letter")
+		settled(t, q, rec, keyB)
+		dead := onlyJob(t, q, keyA, rivertype.JobStateCancelled)
+		done := onlyJob(t, q, keyB, rivertype.JobStateCompleted)
 		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if err := q.Stop(stopCtx); err != nil {
 			t.Fatal(err)
 		}
+		monthAgo := time.Now().Add(-30 * 24 * time.Hour).UTC()
+		for _, id := range []int64{dead.ID, done.ID} {
+			if n, err := st.Q().Exec(ctx, `UPDATE river_job SET finalized_at = $1 WHERE id = $2`, monthAgo, id); err != nil || n != 1 {
+				t.Fatalf("backdate job %d: %d rows, %v", id, n, err)
+			}
+		}
 		// A new client: it is elected leader and its cleaner runs at once.
 		o := fastOptions(t)
 		o.ClientID = "after-restart"
 		q2 := startQueue(t, st, newRecorder(nil), o)
-		// Periodic jobs are inserted by the leader: once the new client has
-		// inserted one, it leads, and its cleaner has started too.
-		eventually(t, 30*time.Second, "the new client to lead", func() bool { return periodic(q2) > before })
-		time.Sleep(2 * time.Second)
-		if d, err := q2.DeadLetters(ctx); err != nil || len(d) != 1 {
-			t.Fatalf("dead letters after the cleaner ran: %d %v", len(d), err)
+		testwait.For(t, 60*time.Second, func() bool {
+			_, err := q2.b.jobGet(ctx, done.ID)
+			return errors.Is(err, rivertype.ErrNotFound)
+		}, "the new leader's cleaner to delete the month-old completed job")
+		d, err := q2.DeadLetters(ctx)
+		if err != nil || len(d) != 1 || d[0].ID != dead.ID {
+			t.Fatalf("dead letters after the cleaner ran: %+v %v; want job %d", d, err, dead.ID)
 		}
 	})
+}
+
+// onlyJob returns the one job of key, which must be in state.
+func onlyJob(t testing.TB, q *Queue, key keys.Key, state rivertype.JobState) Job {
+	t.Helper()
+	jobs, err := q.JobsForKey(context.Background(), key.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].State != state {
+		t.Fatalf("jobs of %s: %+v; want one %s", key, jobs, state)
+	}
+	return jobs[0]
 }

@@ -67,8 +67,34 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 		return q.failed(ctx, job, k, log, runErr, elapsed)
 	}
 
+	followUp, err := q.completeRun(ctx, job, k, st.Generation, res, trigger)
+	if err != nil {
+		// The reconcile happened but its completion did not commit; River
+		// retries the key, which is harmless because runs are idempotent.
+		log.Error().Err(err).Msg("recording run result")
+		return err
+	}
+	outcome := outcomeOr(res.Outcome, "ok")
+	q.metrics.runs.WithLabelValues(k.Kind().String(), outcome).Inc()
+	ev := log.Info().Str("outcome", outcome).Dur("duration", elapsed).Int64("generation", st.Generation)
+	if len(res.Enqueue) > 0 {
+		ev = ev.Int("enqueued", len(res.Enqueue))
+	}
+	if res.RequeueAfter > 0 {
+		ev = ev.Dur("requeue_after", res.RequeueAfter)
+	}
+	ev.Bool("follow_up", followUp).Msg("reconciled")
+	return nil
+}
+
+// completeRun records a successful run in one transaction: it completes
+// the job, enqueues the keys the run asked for, schedules the follow-up
+// (the run's requeue, or one run for events that arrived during it, given
+// the generation the run started at) and finishes the key's run. It
+// reports whether a follow-up was scheduled.
+func (q *Queue) completeRun(ctx context.Context, job *river.Job[reconcileArgs], k keys.Key, generation int64, res reconcilers.Result, trigger string) (bool, error) {
 	var followUp bool
-	err = q.b.inTx(ctx, func(tx txn) error {
+	err := q.b.inTx(ctx, func(tx txn) error {
 		now, err := q.st.GetKey(ctx, tx, job.Args.Key, true)
 		if err != nil {
 			return err
@@ -86,7 +112,7 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 		case res.RequeueAfter > 0:
 			p := q.insertParams(k, q.st.Now().Add(res.RequeueAfter))
 			follow = &p
-		case now.Generation != st.Generation:
+		case now.Generation != generation:
 			// Events arrived during the run: exactly one follow-up, after
 			// they settle (the worker waits for quiet when it picks it up).
 			// The running job was completed above, in this transaction, so
@@ -108,23 +134,7 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 		}
 		return q.st.FinishRun(ctx, tx, job.Args.Key, outcomeOr(res.Outcome, "ok"))
 	})
-	if err != nil {
-		// The reconcile happened but its completion did not commit; River
-		// retries the key, which is harmless because runs are idempotent.
-		log.Error().Err(err).Msg("recording run result")
-		return err
-	}
-	outcome := outcomeOr(res.Outcome, "ok")
-	q.metrics.runs.WithLabelValues(k.Kind().String(), outcome).Inc()
-	ev := log.Info().Str("outcome", outcome).Dur("duration", elapsed).Int64("generation", st.Generation)
-	if len(res.Enqueue) > 0 {
-		ev = ev.Int("enqueued", len(res.Enqueue))
-	}
-	if res.RequeueAfter > 0 {
-		ev = ev.Dur("requeue_after", res.RequeueAfter)
-	}
-	ev.Bool("follow_up", followUp).Msg("reconciled")
-	return nil
+	return followUp, err
 }
 
 func outcomeOr(s, def string) string {

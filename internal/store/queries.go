@@ -165,22 +165,12 @@ ON CONFLICT (repo) DO UPDATE SET installation_id = CASE WHEN excluded.installati
 			rec.Repo, rec.InstallationID, rec.Managed, rec.Source, sourceRepo(rec.Source), rec.Path, rec.Raw, rec.Errors, ms(now)); err != nil {
 			return fmt.Errorf("save repo %s: %w", rec.Repo, err)
 		}
-		existing := map[string]int64{} // rule -> resync_ms
 		rows, err := tx.Query(ctx, `SELECT rule, resync_ms FROM tend_rule WHERE repo = $1`, rec.Repo)
 		if err != nil {
 			return fmt.Errorf("read rules of %s: %w", rec.Repo, err)
 		}
-		for rows.Next() {
-			var name string
-			var period int64
-			if err := rows.Scan(&name, &period); err != nil {
-				rows.Close()
-				return err
-			}
-			existing[name] = period
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		existing, err := scanMap(rows) // rule -> resync_ms
+		if err != nil {
 			return err
 		}
 		var rules []config.Rule
@@ -284,16 +274,11 @@ func (s *Store) ReposUsingConfig(ctx context.Context, source string) ([]ConfigUs
 	if err != nil {
 		return nil, fmt.Errorf("read users of config in %s: %w", source, err)
 	}
-	defer rows.Close()
-	var out []ConfigUser
-	for rows.Next() {
+	return scanAll(rows, func(r Rows) (ConfigUser, error) {
 		var u ConfigUser
-		if err := rows.Scan(&u.Repo, &u.Path); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+		err := r.Scan(&u.Repo, &u.Path)
+		return u, err
+	})
 }
 
 // ForgetRepo drops a repository that tend no longer has access to: its
@@ -335,16 +320,11 @@ func (s *Store) ReleaseSubscribers(ctx context.Context, source string) ([]RuleRe
 	if err != nil {
 		return nil, fmt.Errorf("read release subscribers of %s: %w", source, err)
 	}
-	defer rows.Close()
-	var out []RuleRef
-	for rows.Next() {
-		var r RuleRef
-		if err := rows.Scan(&r.Repo, &r.Rule); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAll(rows, func(r Rows) (RuleRef, error) {
+		var ref RuleRef
+		err := r.Scan(&ref.Repo, &ref.Rule)
+		return ref, err
+	})
 }
 
 // ClaimDueResyncs returns the rules whose resync time has come (at most
@@ -361,17 +341,12 @@ WHERE next_resync_at IS NOT NULL AND next_resync_at <= $1 ORDER BY next_resync_a
 		RuleRef
 		period, next int64
 	}
-	var all []due
-	for rows.Next() {
+	all, err := scanAll(rows, func(r Rows) (due, error) {
 		var d due
-		if err := rows.Scan(&d.Repo, &d.Rule, &d.period, &d.next); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		all = append(all, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&d.Repo, &d.Rule, &d.period, &d.next)
+		return d, err
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := make([]RuleRef, 0, len(all))
@@ -412,16 +387,47 @@ func (s *Store) column(ctx context.Context, q string, args ...any) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	return scanAll(rows, func(r Rows) (string, error) {
 		var v string
-		if err := rows.Scan(&v); err != nil {
+		err := r.Scan(&v)
+		return v, err
+	})
+}
+
+// scanAll reads every row with scan and closes rows (before the caller's
+// next statement: SQLite's one connection needs it).
+func scanAll[T any](rows Rows, scan func(Rows) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// scanMap reads rows of (text, integer) into a map and closes rows.
+func scanMap(rows Rows) (map[string]int64, error) {
+	type pair struct {
+		k string
+		v int64
+	}
+	pairs, err := scanAll(rows, func(r Rows) (pair, error) {
+		var p pair
+		err := r.Scan(&p.k, &p.v)
+		return p, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]int64, len(pairs))
+	for _, p := range pairs {
+		m[p.k] = p.v
+	}
+	return m, nil
 }
 
 // Job is the River job last recorded for a key.
@@ -545,18 +551,8 @@ func (s *Store) SyncPRSlots(ctx context.Context, repo string, open []string) err
 		if err != nil {
 			return err
 		}
-		held := map[string]int64{}
-		for rows.Next() {
-			var k string
-			var since int64
-			if err := rows.Scan(&k, &since); err != nil {
-				rows.Close()
-				return err
-			}
-			held[k] = since
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		held, err := scanMap(rows) // key -> since
+		if err != nil {
 			return err
 		}
 		cutoff := ms(s.now().Add(-slotGrace))

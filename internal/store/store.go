@@ -178,34 +178,47 @@ var ErrNoRows = errors.New("no rows")
 // query texts to statements prepared on the DB, which are used instead of
 // preparing the query again.
 type SQLTx struct {
-	X interface {
-		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	}
+	X querier
 	P map[string]*sql.Stmt
 }
 
-// stmt returns the prepared form of q bound to the transaction, if any.
-func (t SQLTx) stmt(ctx context.Context, q string) *sql.Stmt {
+// querier runs query texts: a *sql.Tx or *sql.DB, or a prepared statement.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// on returns what runs q: its prepared statement bound to the
+// transaction, if any, else the transaction itself.
+func (t SQLTx) on(ctx context.Context, q string) querier {
 	st := t.P[q]
 	if st == nil {
-		return nil
+		return t.X
 	}
 	if tx, ok := t.X.(*sql.Tx); ok {
-		return tx.StmtContext(ctx, st)
+		st = tx.StmtContext(ctx, st)
 	}
-	return st
+	return preparedQuerier{st}
+}
+
+// preparedQuerier runs its statement, whatever query text it is given.
+type preparedQuerier struct{ st *sql.Stmt }
+
+func (p preparedQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return p.st.ExecContext(ctx, args...)
+}
+
+func (p preparedQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.st.QueryContext(ctx, args...)
+}
+
+func (p preparedQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return p.st.QueryRowContext(ctx, args...)
 }
 
 func (t SQLTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	var res sql.Result
-	var err error
-	if st := t.stmt(ctx, q); st != nil {
-		res, err = st.ExecContext(ctx, args...)
-	} else {
-		res, err = t.X.ExecContext(ctx, q, args...)
-	}
+	res, err := t.on(ctx, q).ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -213,20 +226,11 @@ func (t SQLTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 }
 
 func (t SQLTx) QueryRow(ctx context.Context, q string, args ...any) Row {
-	if st := t.stmt(ctx, q); st != nil {
-		return sqlRow{st.QueryRowContext(ctx, args...)}
-	}
-	return sqlRow{t.X.QueryRowContext(ctx, q, args...)}
+	return sqlRow{t.on(ctx, q).QueryRowContext(ctx, q, args...)}
 }
 
 func (t SQLTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
-	var rows *sql.Rows
-	var err error
-	if st := t.stmt(ctx, q); st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = t.X.QueryContext(ctx, q, args...)
-	}
+	rows, err := t.on(ctx, q).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,10 +13,9 @@ import (
 	"github.com/tend-app/tend/internal/testdb"
 )
 
+// forEachEngine runs fn on a fresh store of each engine.
 func forEachEngine(t *testing.T, fn func(t *testing.T, st *store.Store)) {
-	for _, e := range testdb.Engines() {
-		t.Run(e, func(t *testing.T) { fn(t, testdb.Open(t, e, "")) })
-	}
+	testdb.ForEachEngine(t, func(t *testing.T, engine string) { fn(t, testdb.Open(t, engine, "")) })
 }
 
 func parse(t *testing.T, s string) *config.Config {

@@ -1,7 +1,12 @@
 // Package testdb opens throwaway tend databases for tests: SQLite in a
 // temporary directory always, and Postgres when TEND_TEST_POSTGRES_URL names
-// a server the tests may create databases on (.ci/run starts one), so that
+// a server the tests may create databases on (.ci/test starts one), so that
 // suites written once run on both engines.
+//
+// Every test that needs Postgres finds it through this package. Without a
+// server such a test is skipped with the reason, never left out silently;
+// with TEND_REQUIRE_POSTGRES=1 (set by .ci/test when Postgres is installed)
+// the skip becomes a failure.
 package testdb
 
 import (
@@ -19,12 +24,38 @@ import (
 	"github.com/tend-app/tend/internal/store"
 )
 
-// Engines lists the engines available to this test run.
-func Engines() []string {
-	if os.Getenv("TEND_TEST_POSTGRES_URL") != "" {
-		return []string{"sqlite", "postgres"}
+// ForEachEngine runs fn as a subtest on each engine, so that the Postgres
+// backend is held to exactly the same semantics as SQLite. The postgres
+// subtest always exists: it skips (or fails, see PostgresURL) when no server
+// is available.
+func ForEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
+	for _, e := range []string{"sqlite", "postgres"} {
+		t.Run(e, func(t *testing.T) { fn(t, e) })
 	}
-	return []string{"sqlite"}
+}
+
+// Environment variables of the Postgres tests.
+const (
+	// EnvPostgresURL is the admin URL of a server the tests may create
+	// databases on.
+	EnvPostgresURL = "TEND_TEST_POSTGRES_URL"
+	// EnvRequirePostgres, when "1", fails Postgres tests that would skip.
+	EnvRequirePostgres = "TEND_REQUIRE_POSTGRES"
+)
+
+// PostgresURL returns the admin URL of the test server. Without one it
+// skips the test, or fails it when EnvRequirePostgres is "1".
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	if u := os.Getenv(EnvPostgresURL); u != "" {
+		return u
+	}
+	const why = "no Postgres for this test: " + EnvPostgresURL + " is not set (bash .ci/test starts a server)"
+	if os.Getenv(EnvRequirePostgres) == "1" {
+		t.Fatal(why + ", and " + EnvRequirePostgres + "=1 forbids skipping")
+	}
+	t.Skip(why)
+	return ""
 }
 
 var seq atomic.Int64
@@ -47,7 +78,7 @@ func Open(t testing.TB, engine, dir string) *store.Store {
 		t.Cleanup(func() { st.Close() })
 		return st
 	case "postgres":
-		u := URL(t, dir)
+		u := URL(t, dir) // skips or fails first when there is no server
 		st, err := store.OpenPostgres(ctx, u)
 		if err != nil {
 			t.Fatalf("open postgres: %v", err)
@@ -64,10 +95,7 @@ func Open(t testing.TB, engine, dir string) *store.Store {
 // (a second "process"); otherwise a new database is created.
 func URL(t testing.TB, name string) string {
 	t.Helper()
-	admin := os.Getenv("TEND_TEST_POSTGRES_URL")
-	if admin == "" {
-		t.Skip("TEND_TEST_POSTGRES_URL not set")
-	}
+	admin := PostgresURL(t)
 	if name == "" || strings.ContainsRune(name, '/') {
 		name = fmt.Sprintf("tend_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, seq.Add(1))
 	}
@@ -96,7 +124,7 @@ func URL(t testing.TB, name string) string {
 	}
 	u, err := url.Parse(admin)
 	if err != nil {
-		t.Fatalf("parse TEND_TEST_POSTGRES_URL: %v", err)
+		t.Fatalf("parse %s: %v", EnvPostgresURL, err)
 	}
 	u.Path = "/" + name
 	return u.String()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v89/github"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -72,18 +73,25 @@ type Worker struct {
 	// truncates the recursive listing (default 1000).
 	MaxTrees int
 
-	branches sync.Map // lower-case owner/name -> branchEntry
-}
-
-type branchEntry struct {
-	name string
-	at   time.Time
+	branchesOnce sync.Once
+	branches     *expirable.LRU[string, string] // owner/name → default branch; see branchCache
 }
 
 // branchTTL is how long a run trusts the default branch it remembers; a
 // repository resync refreshes it, and a run that finds the branch gone
 // forgets it.
 const branchTTL = 10 * time.Minute
+
+// branchEntries bounds the repositories whose default branch is
+// remembered; a miss costs a database read.
+const branchEntries = 10000
+
+// branchCache returns the default branches remembered in memory, made on
+// first use so that a Worker literal is ready to run.
+func (w *Worker) branchCache() *expirable.LRU[string, string] {
+	w.branchesOnce.Do(func() { w.branches = expirable.NewLRU[string, string](branchEntries, nil, branchTTL) })
+	return w.branches
+}
 
 // Run implements queue.Runner.
 func (w *Worker) Run(ctx context.Context, run queue.Run) (reconcilers.Result, error) {
@@ -146,7 +154,7 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
 	// Report on the config when it changed, or may have: a webhook handler
 	// may have cached the new file before this run saw it.
-	report := w.ConfigReporter != nil && (changed || strings.HasPrefix(trigger, "push") || strings.HasPrefix(trigger, "installation"))
+	report := w.ConfigReporter != nil && (changed || mayHaveChangedConfig(trigger))
 	if len(loaded.Invalid) > 0 {
 		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
 		if report {
@@ -157,16 +165,10 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		return reconcilers.Result{Outcome: "invalid-config"}, nil
 	}
 	if !loaded.Managed() {
-		if changed && w.PRs != nil {
+		if changed {
 			// The config was removed: tend's open PRs have no owner now.
-			open, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, "")
-			if err != nil {
+			if err := w.closeAllPRs(ctx, client, k); err != nil {
 				return reconcilers.Result{}, err
-			}
-			for _, pk := range open {
-				if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, pk, "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."); err != nil {
-					return reconcilers.Result{}, err
-				}
 			}
 		}
 		return reconcilers.Result{Outcome: "unmanaged"}, nil
@@ -180,7 +182,7 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 	// An installation (or a re-installation), or an event the webhook
 	// handler could not map to keys, resyncs everything even when the config
 	// is unchanged: tend may have missed events meanwhile.
-	if !changed && !strings.HasPrefix(trigger, "installation") && !strings.HasPrefix(trigger, "resync-all") {
+	if !changed && !resyncsAll(trigger) {
 		return reconcilers.Result{Outcome: "config-unchanged"}, nil
 	}
 	var ks []keys.Key
@@ -190,6 +192,38 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		}
 	}
 	return reconcilers.Result{Outcome: "config-loaded", Enqueue: ks}, nil
+}
+
+// mayHaveChangedConfig reports whether a run's trigger may have changed
+// the config without this run seeing it change.
+func mayHaveChangedConfig(trigger string) bool {
+	return strings.HasPrefix(trigger, "push") || strings.HasPrefix(trigger, "installation")
+}
+
+// resyncsAll reports whether a trigger resyncs every rule even when the
+// config is unchanged.
+func resyncsAll(trigger string) bool {
+	return strings.HasPrefix(trigger, "installation") || strings.HasPrefix(trigger, "resync-all")
+}
+
+// reasonUnmanaged closes the PRs of a repository whose config is gone.
+const reasonUnmanaged = "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."
+
+// closeAllPRs closes every open tend PR of the repository.
+func (w *Worker) closeAllPRs(ctx context.Context, client *github.Client, k keys.Key) error {
+	if w.PRs == nil {
+		return nil
+	}
+	open, err := w.PRs.OpenPRKeys(ctx, client, k.Owner, k.Repo, "")
+	if err != nil {
+		return err
+	}
+	for _, pk := range open {
+		if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, pk, reasonUnmanaged); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncRule lists the paths a rule matches on the default branch (and the
@@ -305,37 +339,14 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 		rule, ok = loaded.Config.Rule(k.Rule)
 	}
 	if !ok {
-		reason := fmt.Sprintf("The rule `%s` is no longer in `.github/tend.yaml`, so tend no longer manages this. Closing this pull request.", k.Rule)
-		if !loaded.Managed() {
-			reason = "This repository no longer has a `.github/tend.yaml`, so tend no longer manages it. Closing this pull request."
-		}
-		if w.PRs != nil && k.Kind() != keys.KindRule {
-			out, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason)
-			if err != nil {
-				return reconcilers.Result{}, err
-			}
-			if out.Action == "closed" {
-				return reconcilers.Result{Outcome: "pr-closed", Enqueue: out.Wake}, nil
-			}
-		}
-		if !loaded.Managed() {
-			return reconcilers.Result{Outcome: "unmanaged"}, nil
-		}
-		return reconcilers.Result{Outcome: "rule-gone"}, nil
+		return w.unmanagedKey(ctx, client, k, loaded.Managed())
 	}
 	rec, ok := w.Reconcilers[rule.Reconciler]
 	if !ok || rec == nil {
 		return reconcilers.Result{}, reconcilers.Permanent(fmt.Errorf("rule %q uses reconciler %q, which this version of tend does not provide", rule.Name, rule.Reconciler))
 	}
 	if k.Kind() == keys.KindPath && !rule.Matches(k.Path) {
-		// The rule's globs changed and no longer cover this path.
-		if w.PRs != nil {
-			reason := fmt.Sprintf("`%s` is no longer matched by the paths of rule `%s`, so tend no longer manages it. Closing this pull request.", k.Path, rule.Name)
-			if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason); err != nil {
-				return reconcilers.Result{}, err
-			}
-		}
-		return reconcilers.Result{Outcome: "path-unmatched"}, nil
+		return w.unmatchedPath(ctx, client, k)
 	}
 	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
@@ -348,7 +359,7 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	})
 	if errors.Is(err, changes.ErrBranchNotFound) {
 		// Renamed or deleted default branch: ask GitHub next time.
-		w.branches.Delete(k.FullName())
+		w.branchCache().Remove(k.FullName())
 		if w.Meta != nil {
 			_ = w.Meta.SetDefaultBranch(ctx, k.FullName(), "")
 		}
@@ -359,14 +370,46 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	return res, nil
 }
 
+// unmanagedKey closes the PR of a key whose rule (or whole config) is
+// gone.
+func (w *Worker) unmanagedKey(ctx context.Context, client *github.Client, k keys.Key, managed bool) (reconcilers.Result, error) {
+	reason := fmt.Sprintf("The rule `%s` is no longer in `.github/tend.yaml`, so tend no longer manages this. Closing this pull request.", k.Rule)
+	if !managed {
+		reason = reasonUnmanaged
+	}
+	if w.PRs != nil && k.Kind() != keys.KindRule {
+		out, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason)
+		if err != nil {
+			return reconcilers.Result{}, err
+		}
+		if out.Action == "closed" {
+			return reconcilers.Result{Outcome: "pr-closed", Enqueue: out.Wake}, nil
+		}
+	}
+	if !managed {
+		return reconcilers.Result{Outcome: "unmanaged"}, nil
+	}
+	return reconcilers.Result{Outcome: "rule-gone"}, nil
+}
+
+// unmatchedPath closes the PR of a path key the rule's globs no longer
+// cover (they changed).
+func (w *Worker) unmatchedPath(ctx context.Context, client *github.Client, k keys.Key) (reconcilers.Result, error) {
+	if w.PRs != nil {
+		reason := fmt.Sprintf("`%s` is no longer matched by the paths of rule `%s`, so tend no longer manages it. Closing this pull request.", k.Path, k.Rule)
+		if _, err := w.PRs.Close(ctx, client, k.Owner, k.Repo, k, reason); err != nil {
+			return reconcilers.Result{}, err
+		}
+	}
+	return reconcilers.Result{Outcome: "path-unmatched"}, nil
+}
+
 // defaultBranch returns the repository's default branch from memory, the
 // database, or GitHub, in that order.
 func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k keys.Key) (string, error) {
 	full := k.FullName()
-	if e, ok := w.branches.Load(full); ok {
-		if be := e.(branchEntry); time.Since(be.at) < branchTTL && be.name != "" {
-			return be.name, nil
-		}
+	if b, ok := w.branchCache().Get(full); ok {
+		return b, nil
 	}
 	if w.Meta != nil {
 		b, err := w.Meta.DefaultBranch(ctx, full)
@@ -374,7 +417,7 @@ func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k key
 			return "", err
 		}
 		if b != "" {
-			w.branches.Store(full, branchEntry{name: b, at: time.Now()})
+			w.branchCache().Add(full, b)
 			return b, nil
 		}
 	}
@@ -390,7 +433,7 @@ func (w *Worker) rememberBranch(ctx context.Context, k keys.Key, branch string) 
 	if branch == "" {
 		return
 	}
-	w.branches.Store(k.FullName(), branchEntry{name: branch, at: time.Now()})
+	w.branchCache().Add(k.FullName(), branch)
 	if w.Meta != nil {
 		if err := w.Meta.SetDefaultBranch(ctx, k.FullName(), branch); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("recording the default branch")

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/genai"
 
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/reconcilers/agent/worktree"
 )
 
@@ -123,6 +124,8 @@ type errRequeue struct {
 func (e *errRequeue) Error() string { return "model unavailable: " + e.err.Error() }
 func (e *errRequeue) Unwrap() error { return e.err }
 
+// run talks with the model until it submits, says no change is needed,
+// refuses, or a budget ends the run.
 func (l *loop) run(ctx context.Context) (*Record, error) {
 	start := time.Now()
 	rec := &Record{}
@@ -139,12 +142,7 @@ func (l *loop) run(ctx context.Context) (*Record, error) {
 	contents := []*genai.Content{{Role: genai.RoleUser, Parts: []*genai.Part{{Text: l.task}}}}
 	corrections := 0
 	for turn := 1; ; turn++ {
-		if turn > l.budgets.MaxTurns {
-			rec.Ending, rec.Rationale = EndTurns, fmt.Sprintf("The run used its %d turns without finishing.", l.budgets.MaxTurns)
-			return rec, nil
-		}
-		if rec.Tokens >= l.budgets.MaxTokens {
-			rec.Ending, rec.Rationale = EndTokens, fmt.Sprintf("The run used %d tokens, its budget is %d.", rec.Tokens, l.budgets.MaxTokens)
+		if l.budgetSpent(turn, rec) {
 			return rec, nil
 		}
 		resp, sent, err := l.generate(ctx, contents, cfg)
@@ -157,118 +155,178 @@ func (l *loop) run(ctx context.Context) (*Record, error) {
 		}
 		t := Turn{N: turn, BytesSent: sent}
 		rec.BytesSent += sent
-		if u := resp.UsageMetadata; u != nil {
-			t.PromptTokens, t.OutputTokens = int64(u.PromptTokenCount), int64(u.CandidatesTokenCount)+int64(u.ThoughtsTokenCount)
-			used := int64(u.TotalTokenCount)
-			if used == 0 {
-				used = t.PromptTokens + t.OutputTokens
-			}
-			rec.Tokens += used
-			if l.onTokens != nil {
-				l.onTokens(used)
-			}
-		}
-		if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" {
-			t.Note = "blocked: " + string(pf.BlockReason)
-			rec.Turns = append(rec.Turns, t)
-			l.logTurn(t)
-			rec.Ending = EndBlocked
-			rec.Rationale = fmt.Sprintf("The model refused the request (%s).", strings.TrimSpace(string(pf.BlockReason)+" "+pf.BlockReasonMessage))
-			return rec, nil
-		}
+		l.countTokens(&t, rec, resp.UsageMetadata)
 		var cand *genai.Candidate
 		if len(resp.Candidates) > 0 {
 			cand = resp.Candidates[0]
 		}
-		if cand != nil {
-			switch cand.FinishReason {
-			case genai.FinishReasonSafety, genai.FinishReasonProhibitedContent, genai.FinishReasonBlocklist, genai.FinishReasonSPII, genai.FinishReasonRecitation:
-				t.Note = "stopped: " + string(cand.FinishReason)
-				rec.Turns = append(rec.Turns, t)
-				l.logTurn(t)
-				rec.Ending = EndBlocked
-				rec.Rationale = fmt.Sprintf("The model stopped for %s reasons and produced nothing usable.", strings.ToLower(string(cand.FinishReason)))
-				return rec, nil
-			}
+		if note, why := refusal(resp.PromptFeedback, cand); note != "" {
+			t.Note = note
+			l.endTurn(rec, t)
+			rec.Ending, rec.Rationale = EndBlocked, why
+			return rec, nil
 		}
-		var calls []*genai.FunctionCall
-		var text strings.Builder
-		if cand != nil && cand.Content != nil {
-			for _, p := range cand.Content.Parts {
-				if p == nil {
-					continue
-				}
-				if p.FunctionCall != nil {
-					calls = append(calls, p.FunctionCall)
-				} else if p.Text != "" && !p.Thought {
-					text.WriteString(p.Text)
-				}
-			}
-		}
+		calls, text := splitAnswer(cand)
 		if len(calls) == 0 {
-			// A malformed call, an empty answer or prose: say what is wanted,
-			// a bounded number of times.
 			corrections++
-			reason := "an empty answer"
-			switch {
-			case cand != nil && cand.FinishReason == genai.FinishReasonMalformedFunctionCall:
-				reason = "a malformed function call"
-			case text.Len() > 0:
-				reason = "text without a tool call"
-			}
-			t.Note = reason
-			rec.Turns = append(rec.Turns, t)
-			l.logTurn(t)
-			if corrections > l.budgets.MaxCorrections {
-				rec.Ending = EndNoAnswer
-				rec.Rationale = "The model did not finish with submit or no_change."
-				if text.Len() > 0 {
-					rec.Rationale += " It said: " + bounded(strings.TrimSpace(text.String()), 600)
-				}
+			reply, done := l.correct(rec, t, cand, text, corrections)
+			if done {
 				return rec, nil
 			}
-			if cand != nil && cand.Content != nil && len(cand.Content.Parts) > 0 {
-				contents = append(contents, cand.Content)
-			}
-			contents = append(contents, &genai.Content{Role: genai.RoleUser, Parts: []*genai.Part{{Text: fmt.Sprintf(
-				"Your last answer was %s. Use the tools to work, and finish by calling submit(title, summary) or no_change(reason).", reason)}}})
+			contents = append(contents, reply...)
 			continue
 		}
 		// Echo the model's content as it was sent (with thought signatures).
 		contents = append(contents, cand.Content)
 		t.Calls = len(calls)
-		var responses []*genai.Part
-		var finish *genai.FunctionCall
-		for _, fc := range calls {
-			if fc.Name == toolSubmit || fc.Name == toolNoChange {
-				if finish == nil {
-					finish = fc
-					continue
-				}
-				responses = append(responses, respond(fc, errResult("finish once: one submit or no_change per turn")))
-				continue
-			}
-			res, err := l.dispatch(ctx, turn, fc, rec)
-			if err != nil {
-				// The repository could not be read (GitHub failed): stop
-				// rather than let the model work from a partial view.
-				return rec, err
-			}
-			responses = append(responses, respond(fc, res))
+		responses, done, err := l.callTools(ctx, turn, calls, rec)
+		if err != nil {
+			return rec, err
 		}
-		if finish != nil {
-			done, res := l.finish(ctx, turn, finish, rec)
-			if done {
-				rec.Turns = append(rec.Turns, t)
-				l.logTurn(t)
-				return rec, nil
-			}
-			responses = append(responses, respond(finish, res))
+		l.endTurn(rec, t)
+		if done {
+			return rec, nil
 		}
-		rec.Turns = append(rec.Turns, t)
-		l.logTurn(t)
 		contents = append(contents, &genai.Content{Role: genai.RoleUser, Parts: responses})
 	}
+}
+
+// budgetSpent reports whether the run may not start turn: it used its
+// turns or its tokens. It records the ending when so.
+func (l *loop) budgetSpent(turn int, rec *Record) bool {
+	switch {
+	case turn > l.budgets.MaxTurns:
+		rec.Ending, rec.Rationale = EndTurns, fmt.Sprintf("The run used its %d turns without finishing.", l.budgets.MaxTurns)
+	case rec.Tokens >= l.budgets.MaxTokens:
+		rec.Ending, rec.Rationale = EndTokens, fmt.Sprintf("The run used %d tokens, its budget is %d.", rec.Tokens, l.budgets.MaxTokens)
+	default:
+		return false
+	}
+	return true
+}
+
+// countTokens adds a turn's token usage to the turn, the run and the daily
+// budget.
+func (l *loop) countTokens(t *Turn, rec *Record, u *genai.GenerateContentResponseUsageMetadata) {
+	if u == nil {
+		return
+	}
+	t.PromptTokens, t.OutputTokens = int64(u.PromptTokenCount), int64(u.CandidatesTokenCount)+int64(u.ThoughtsTokenCount)
+	used := int64(u.TotalTokenCount)
+	if used == 0 {
+		used = t.PromptTokens + t.OutputTokens
+	}
+	rec.Tokens += used
+	if l.onTokens != nil {
+		l.onTokens(used)
+	}
+}
+
+// refusal reports whether the model refused the request or stopped for
+// safety reasons: a note for the trace and the run's rationale, or "".
+func refusal(pf *genai.GenerateContentResponsePromptFeedback, cand *genai.Candidate) (note, rationale string) {
+	if pf != nil && pf.BlockReason != "" {
+		return "blocked: " + string(pf.BlockReason),
+			fmt.Sprintf("The model refused the request (%s).", strings.TrimSpace(string(pf.BlockReason)+" "+pf.BlockReasonMessage))
+	}
+	if cand == nil {
+		return "", ""
+	}
+	switch cand.FinishReason {
+	case genai.FinishReasonSafety, genai.FinishReasonProhibitedContent, genai.FinishReasonBlocklist, genai.FinishReasonSPII, genai.FinishReasonRecitation:
+		return "stopped: " + string(cand.FinishReason),
+			fmt.Sprintf("The model stopped for %s reasons and produced nothing usable.", strings.ToLower(string(cand.FinishReason)))
+	}
+	return "", ""
+}
+
+// splitAnswer returns the function calls of an answer and its visible text
+// (thoughts aside).
+func splitAnswer(cand *genai.Candidate) ([]*genai.FunctionCall, string) {
+	if cand == nil || cand.Content == nil {
+		return nil, ""
+	}
+	var calls []*genai.FunctionCall
+	var text strings.Builder
+	for _, p := range cand.Content.Parts {
+		if p == nil {
+			continue
+		}
+		if p.FunctionCall != nil {
+			calls = append(calls, p.FunctionCall)
+		} else if p.Text != "" && !p.Thought {
+			text.WriteString(p.Text)
+		}
+	}
+	return calls, text.String()
+}
+
+// correct answers a turn without a tool call (a malformed call, an empty
+// answer or prose) by saying what is wanted, a bounded number of times. It
+// returns the contents to add to the conversation, or done when the
+// corrections are used up and the run ends.
+func (l *loop) correct(rec *Record, t Turn, cand *genai.Candidate, text string, corrections int) (reply []*genai.Content, done bool) {
+	reason := "an empty answer"
+	switch {
+	case cand != nil && cand.FinishReason == genai.FinishReasonMalformedFunctionCall:
+		reason = "a malformed function call"
+	case text != "":
+		reason = "text without a tool call"
+	}
+	t.Note = reason
+	l.endTurn(rec, t)
+	if corrections > l.budgets.MaxCorrections {
+		rec.Ending = EndNoAnswer
+		rec.Rationale = "The model did not finish with submit or no_change."
+		if text != "" {
+			rec.Rationale += " It said: " + clip.Text(strings.TrimSpace(text), 600, truncated)
+		}
+		return nil, true
+	}
+	if cand != nil && cand.Content != nil && len(cand.Content.Parts) > 0 {
+		reply = append(reply, cand.Content)
+	}
+	reply = append(reply, &genai.Content{Role: genai.RoleUser, Parts: []*genai.Part{{Text: fmt.Sprintf(
+		"Your last answer was %s. Use the tools to work, and finish by calling submit(title, summary) or no_change(reason).", reason)}}})
+	return reply, false
+}
+
+// callTools runs a turn's tool calls and returns their responses. At most
+// one submit or no_change counts per turn; done reports that it ended the
+// run. An error means the repository could not be read.
+func (l *loop) callTools(ctx context.Context, turn int, calls []*genai.FunctionCall, rec *Record) (responses []*genai.Part, done bool, err error) {
+	var finish *genai.FunctionCall
+	for _, fc := range calls {
+		if fc.Name == toolSubmit || fc.Name == toolNoChange {
+			if finish == nil {
+				finish = fc
+				continue
+			}
+			responses = append(responses, respond(fc, errResult("finish once: one submit or no_change per turn")))
+			continue
+		}
+		res, err := l.dispatch(ctx, turn, fc, rec)
+		if err != nil {
+			// The repository could not be read (GitHub failed): stop
+			// rather than let the model work from a partial view.
+			return nil, false, err
+		}
+		responses = append(responses, respond(fc, res))
+	}
+	if finish != nil {
+		done, res := l.finish(ctx, turn, finish, rec)
+		if done {
+			return nil, true, nil
+		}
+		responses = append(responses, respond(finish, res))
+	}
+	return responses, false, nil
+}
+
+// endTurn records a finished turn and logs it.
+func (l *loop) endTurn(rec *Record, t Turn) {
+	rec.Turns = append(rec.Turns, t)
+	l.logTurn(t)
 }
 
 func respond(fc *genai.FunctionCall, res map[string]any) *genai.Part {
@@ -311,7 +369,7 @@ func (l *loop) dispatch(ctx context.Context, turn int, fc *genai.FunctionCall, r
 			outcome = "refused"
 		}
 	}
-	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Path: bounded(path, 200), Outcome: outcome, Detail: bounded(detail, 300)})
+	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Path: clip.Text(path, 200, truncated), Outcome: outcome, Detail: clip.Text(detail, 300, truncated)})
 	l.log.Debug().Int("turn", turn).Str("tool", fc.Name).Str("path", path).Str("outcome", outcome).Msg("tool call")
 	return res, nil
 }
@@ -327,7 +385,7 @@ func (l *loop) finish(ctx context.Context, turn int, fc *genai.FunctionCall, rec
 			return false, errResult("no_change needs a reason")
 		}
 		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "ok"})
-		rec.Ending, rec.Rationale = EndNoChange, bounded(strings.TrimSpace(reason), 4000)
+		rec.Ending, rec.Rationale = EndNoChange, clip.Text(strings.TrimSpace(reason), 4000, truncated)
 		return true, nil
 	}
 	title, _ := args["title"].(string)
@@ -337,11 +395,11 @@ func (l *loop) finish(ctx context.Context, turn int, fc *genai.FunctionCall, rec
 		return false, errResult("submit needs a title and a summary")
 	}
 	if problems := l.ws.Check(ctx); len(problems) > 0 {
-		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "rejected", Detail: bounded(strings.Join(problems, "; "), 300)})
+		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "rejected", Detail: clip.Text(strings.Join(problems, "; "), 300, truncated)})
 		return false, map[string]any{"error": "tend cannot accept these changes yet; fix them and submit again", "problems": problems}
 	}
 	rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "ok"})
-	rec.Ending, rec.Title, rec.Rationale = EndSubmitted, bounded(strings.TrimSpace(title), 200), bounded(strings.TrimSpace(summary), 8000)
+	rec.Ending, rec.Title, rec.Rationale = EndSubmitted, clip.Text(strings.TrimSpace(title), 200, truncated), clip.Text(strings.TrimSpace(summary), 8000, truncated)
 	return true, nil
 }
 

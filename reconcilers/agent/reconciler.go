@@ -2,6 +2,7 @@ package agent
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 
 	"context"
 	"crypto/sha256"
@@ -81,137 +82,203 @@ type run struct {
 	checkRun int64 // the in-progress check run, if one was created
 }
 
-// Reconcile implements reconcilers.Reconciler.
+// prHead is the head commit of the key's open PR, or "".
+func (rn *run) prHead() string {
+	if rn.pr == nil {
+		return ""
+	}
+	return rn.pr.GetHead().GetSHA()
+}
+
+// Reconcile implements reconcilers.Reconciler. It reads what the run
+// depends on, skips the run when none of it changed or people took the PR
+// over, and otherwise runs the model within the key's budgets.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (reconcilers.Result, error) {
 	k := req.Key
 	if k.Kind() != keys.KindPath && k.Kind() != keys.KindIssue {
 		return reconcilers.Result{}, reconcilers.Permanent(fmt.Errorf("the agent reconciler works on files and issues; %s is a %s key", k, k.Kind()))
 	}
-	client := req.Client
-	base, err := changes.ReadBase(ctx, client, k.Owner, k.Repo, req.DefaultBranch)
+	rn, err := r.begin(ctx, req)
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	rn := &run{req: req, k: k, base: base}
-	pr, st, err := r.Changes.PR(ctx, client, k.Owner, k.Repo, k)
-	if err != nil {
-		return reconcilers.Result{}, err
+	var fileSHA string
+	var res reconcilers.Result
+	var done bool
+	if k.Kind() == keys.KindIssue {
+		res, done, err = r.readIssue(ctx, rn)
+	} else {
+		fileSHA, res, done, err = r.readKeyFile(ctx, rn)
 	}
-	if pr != nil && pr.GetState() == "open" {
-		rn.pr, rn.st = pr, st
+	if done || err != nil {
+		return res, err
 	}
-
-	var keyFile changes.File
-	switch k.Kind() {
-	case keys.KindIssue:
-		is, _, err := client.Issues.Get(ctx, k.Owner, k.Repo, k.Issue)
-		if err != nil {
-			return reconcilers.Result{}, fmt.Errorf("read issue #%d: %w", k.Issue, err)
-		}
-		if is.IsPullRequest() {
-			return reconcilers.Result{Outcome: "not-an-issue"}, nil
-		}
-		labelled := slices.ContainsFunc(is.Labels, func(l *github.Label) bool { return strings.EqualFold(l.GetName(), req.Rule.On.IssueLabel) })
-		if is.GetState() != "open" || !labelled {
-			why := fmt.Sprintf("Issue #%d was closed, so this pull request is no longer needed.", k.Issue)
-			if is.GetState() == "open" {
-				why = fmt.Sprintf("Issue #%d no longer carries the `%s` label, so tend no longer works on it. Closing this pull request.", k.Issue, req.Rule.On.IssueLabel)
-			}
-			out, err := r.Changes.Close(ctx, client, k.Owner, k.Repo, k, why)
-			if err != nil {
-				return reconcilers.Result{}, err
-			}
-			return reconcilers.Result{Outcome: "request-withdrawn", Enqueue: out.Wake}, nil
-		}
-		rn.issue = is
-	case keys.KindPath:
-		keyFile, err = changes.ReadFile(ctx, client, k.Owner, k.Repo, base.Commit, k.Path)
-		if err != nil {
-			return reconcilers.Result{}, err
-		}
-		if !keyFile.Exists && rn.pr == nil {
-			return reconcilers.Result{Outcome: "noop"}, nil
-		}
-		if !keyFile.Exists {
-			// The file is gone: so is the key. Its PR is closed as resolved.
-			c := r.change(rn)
-			out, err := r.Changes.Apply(ctx, client, k.Owner, k.Repo, c)
-			if err != nil {
-				return reconcilers.Result{}, err
-			}
-			return reconcilers.Result{Outcome: out.Action, Enqueue: out.Wake}, nil
-		}
+	r.readRelease(ctx, rn)
+	rn.inputs = r.inputsHash(rn, fileSHA)
+	if res, done, err := r.skip(ctx, rn); done || err != nil {
+		return res, err
 	}
-	if owner, repo, tag, ok := parseReleaseTrigger(req.Trigger); ok {
-		rel, _, err := client.Repositories.GetReleaseByTag(ctx, owner, repo, tag)
-		if err != nil {
-			req.Log.Warn().Err(err).Str("release", owner+"/"+repo+"@"+tag).Msg("reading the triggering release")
-		} else {
-			rn.release, rn.relRepo = rel, owner+"/"+repo
-		}
-	}
-
-	rn.inputs = r.inputsHash(rn, keyFile.SHA)
-	memo, err := r.Usage.GetAgentMemo(ctx, k.String())
-	if err != nil {
-		return reconcilers.Result{}, err
-	}
-	head := ""
-	if rn.pr != nil {
-		head = rn.pr.GetHead().GetSHA()
-	}
-	if memo.Inputs == rn.inputs && memo.Head == head {
-		// Nothing the run depends on changed since the last one.
-		r.Metrics.record("unchanged", nil)
-		return reconcilers.Result{Outcome: "unchanged"}, nil
-	}
-	if rn.pr != nil && rn.pr.GetHead().GetSHA() != rn.st.Head {
-		// People pushed to the PR: the change manager says so once and
-		// leaves it alone; the agent does not spend tokens on it.
-		out, err := r.Changes.Apply(ctx, client, k.Owner, k.Repo, r.change(rn))
-		if err != nil {
-			return reconcilers.Result{}, err
-		}
-		return reconcilers.Result{Outcome: out.Action}, r.remember(ctx, rn, out.Action, head)
-	}
-
-	target := base.Commit
+	target := rn.base.Commit
 	if rn.pr != nil {
 		target = rn.pr.GetHead().GetSHA()
 	}
 	if r.Model == nil {
-		why := ErrNoCredentials
-		if r.ModelErr != nil {
-			why = r.ModelErr
-		}
-		err := changes.PostCheck(ctx, client, k.Owner, k.Repo, changes.Check{
-			Name: changes.CheckName(req.Rule.Name), HeadSHA: target, ExternalID: k.String(), Conclusion: "failure",
-			Title: "No model credentials", Summary: "tend cannot run the agent for this rule: " + why.Error() + ".\n\nOther rules keep working. Once credentials are configured, the next resync runs this rule.",
-		})
-		r.Metrics.record("no-credentials", nil)
-		if err != nil {
-			return reconcilers.Result{}, err
-		}
-		return reconcilers.Result{Outcome: "no-credentials"}, r.remember(ctx, rn, "no-credentials", head)
+		return r.noCredentials(ctx, rn, target)
 	}
 	day := r.now().UTC().Format("2006-01-02")
-	spent, err := r.Usage.TokensOn(ctx, k.String(), day)
+	if res, done, err := r.dailyBudgetSpent(ctx, rn, target, day); done || err != nil {
+		return res, err
+	}
+	return r.runAgent(ctx, rn, target, day)
+}
+
+// begin reads the base branch and the key's open PR.
+func (r *Reconciler) begin(ctx context.Context, req reconcilers.Request) (*run, error) {
+	k := req.Key
+	base, err := changes.ReadBase(ctx, req.Client, k.Owner, k.Repo, req.DefaultBranch)
+	if err != nil {
+		return nil, err
+	}
+	rn := &run{req: req, k: k, base: base}
+	pr, st, err := r.Changes.PR(ctx, req.Client, k.Owner, k.Repo, k)
+	if err != nil {
+		return nil, err
+	}
+	if pr != nil && pr.GetState() == "open" {
+		rn.pr, rn.st = pr, st
+	}
+	return rn, nil
+}
+
+// readIssue reads the issue of an issue key. The run is done when the
+// number names a pull request, or when the issue is closed or lost its
+// label (the key's PR is closed).
+func (r *Reconciler) readIssue(ctx context.Context, rn *run) (reconcilers.Result, bool, error) {
+	req, k, client := rn.req, rn.k, rn.req.Client
+	is, _, err := client.Issues.Get(ctx, k.Owner, k.Repo, k.Issue)
+	if err != nil {
+		return reconcilers.Result{}, true, fmt.Errorf("read issue #%d: %w", k.Issue, err)
+	}
+	if is.IsPullRequest() {
+		return reconcilers.Result{Outcome: "not-an-issue"}, true, nil
+	}
+	labelled := slices.ContainsFunc(is.Labels, func(l *github.Label) bool { return strings.EqualFold(l.GetName(), req.Rule.On.IssueLabel) })
+	if is.GetState() == "open" && labelled {
+		rn.issue = is
+		return reconcilers.Result{}, false, nil
+	}
+	why := fmt.Sprintf("Issue #%d was closed, so this pull request is no longer needed.", k.Issue)
+	if is.GetState() == "open" {
+		why = fmt.Sprintf("Issue #%d no longer carries the `%s` label, so tend no longer works on it. Closing this pull request.", k.Issue, req.Rule.On.IssueLabel)
+	}
+	out, err := r.Changes.Close(ctx, client, k.Owner, k.Repo, k, why)
+	if err != nil {
+		return reconcilers.Result{}, true, err
+	}
+	return reconcilers.Result{Outcome: "request-withdrawn", Enqueue: out.Wake}, true, nil
+}
+
+// readKeyFile reads the file of a path key and returns its blob SHA. The
+// run is done when the file is gone: so is the key, and its PR is closed
+// as resolved.
+func (r *Reconciler) readKeyFile(ctx context.Context, rn *run) (string, reconcilers.Result, bool, error) {
+	k, client := rn.k, rn.req.Client
+	keyFile, err := changes.ReadFile(ctx, client, k.Owner, k.Repo, rn.base.Commit, k.Path)
+	if err != nil {
+		return "", reconcilers.Result{}, true, err
+	}
+	if keyFile.Exists {
+		return keyFile.SHA, reconcilers.Result{}, false, nil
+	}
+	if rn.pr == nil {
+		return "", reconcilers.Result{Outcome: "noop"}, true, nil
+	}
+	out, err := r.Changes.Apply(ctx, client, k.Owner, k.Repo, r.change(rn))
+	if err != nil {
+		return "", reconcilers.Result{}, true, err
+	}
+	return "", reconcilers.Result{Outcome: out.Action, Enqueue: out.Wake}, true, nil
+}
+
+// readRelease reads the release that triggered the run, if one did. A
+// release that cannot be read is logged: the run goes on without it.
+func (r *Reconciler) readRelease(ctx context.Context, rn *run) {
+	owner, repo, tag, ok := parseReleaseTrigger(rn.req.Trigger)
+	if !ok {
+		return
+	}
+	rel, _, err := rn.req.Client.Repositories.GetReleaseByTag(ctx, owner, repo, tag)
+	if err != nil {
+		rn.req.Log.Warn().Err(err).Str("release", owner+"/"+repo+"@"+tag).Msg("reading the triggering release")
+		return
+	}
+	rn.release, rn.relRepo = rel, owner+"/"+repo
+}
+
+// skip ends the run without the model when nothing it depends on changed
+// since the last run, or when people pushed to the PR (the change manager
+// says so once and leaves it alone; the agent spends no tokens on it).
+func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, bool, error) {
+	k := rn.k
+	memo, err := r.Usage.GetAgentMemo(ctx, k.String())
+	if err != nil {
+		return reconcilers.Result{}, true, err
+	}
+	head := rn.prHead()
+	if memo.Inputs == rn.inputs && memo.Head == head {
+		r.Metrics.record("unchanged", nil)
+		return reconcilers.Result{Outcome: "unchanged"}, true, nil
+	}
+	if rn.pr == nil || head == rn.st.Head {
+		return reconcilers.Result{}, false, nil
+	}
+	out, err := r.Changes.Apply(ctx, rn.req.Client, k.Owner, k.Repo, r.change(rn))
+	if err != nil {
+		return reconcilers.Result{}, true, err
+	}
+	return reconcilers.Result{Outcome: out.Action}, true, r.remember(ctx, rn, out.Action, head)
+}
+
+// noCredentials reports on a check run that the agent cannot run.
+func (r *Reconciler) noCredentials(ctx context.Context, rn *run, target string) (reconcilers.Result, error) {
+	k := rn.k
+	why := ErrNoCredentials
+	if r.ModelErr != nil {
+		why = r.ModelErr
+	}
+	err := changes.PostCheck(ctx, rn.req.Client, k.Owner, k.Repo, changes.Check{
+		Name: changes.CheckName(rn.req.Rule.Name), HeadSHA: target, ExternalID: k.String(), Conclusion: "failure",
+		Title: "No model credentials", Summary: "tend cannot run the agent for this rule: " + why.Error() + ".\n\nOther rules keep working. Once credentials are configured, the next resync runs this rule.",
+	})
+	r.Metrics.record("no-credentials", nil)
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	if daily := r.daily(); spent >= daily {
-		tomorrow := r.now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
-		err := changes.PostCheck(ctx, client, k.Owner, k.Repo, changes.Check{
-			Name: changes.CheckName(req.Rule.Name), HeadSHA: target, ExternalID: k.String(), Conclusion: "neutral",
-			Title: "Daily token budget spent", Summary: fmt.Sprintf("This key used %d model tokens today; its daily budget is %d. tend runs it again after %s.", spent, daily, tomorrow.Format(time.RFC3339)),
-		})
-		r.Metrics.record("budget-daily", nil)
-		if err != nil {
-			return reconcilers.Result{}, err
-		}
-		return reconcilers.Result{Outcome: "budget-daily", RequeueAfter: time.Until(tomorrow) + time.Minute}, nil
+	return reconcilers.Result{Outcome: "no-credentials"}, r.remember(ctx, rn, "no-credentials", rn.prHead())
+}
+
+// dailyBudgetSpent ends the run when the key spent its tokens for the day:
+// a check run says so, and the key comes back tomorrow.
+func (r *Reconciler) dailyBudgetSpent(ctx context.Context, rn *run, target, day string) (reconcilers.Result, bool, error) {
+	k := rn.k
+	spent, err := r.Usage.TokensOn(ctx, k.String(), day)
+	if err != nil {
+		return reconcilers.Result{}, true, err
 	}
-	return r.runAgent(ctx, rn, target, day)
+	daily := r.daily()
+	if spent < daily {
+		return reconcilers.Result{}, false, nil
+	}
+	tomorrow := r.now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	err = changes.PostCheck(ctx, rn.req.Client, k.Owner, k.Repo, changes.Check{
+		Name: changes.CheckName(rn.req.Rule.Name), HeadSHA: target, ExternalID: k.String(), Conclusion: "neutral",
+		Title: "Daily token budget spent", Summary: fmt.Sprintf("This key used %d model tokens today; its daily budget is %d. tend runs it again after %s.", spent, daily, tomorrow.Format(time.RFC3339)),
+	})
+	r.Metrics.record("budget-daily", nil)
+	if err != nil {
+		return reconcilers.Result{}, true, err
+	}
+	return reconcilers.Result{Outcome: "budget-daily", RequeueAfter: time.Until(tomorrow) + time.Minute}, true, nil
 }
 
 func (r *Reconciler) daily() int64 {
@@ -223,32 +290,67 @@ func (r *Reconciler) daily() int64 {
 
 // runAgent runs the model on the worktree and lands the result.
 func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) (reconcilers.Result, error) {
-	req, k, client := rn.req, rn.k, rn.req.Client
-	if rn.pr != nil {
-		// The PR shows that tend is working on it.
-		cr, _, err := client.Checks.CreateCheckRun(ctx, k.Owner, k.Repo, github.CreateCheckRunOptions{
-			Name: changes.CheckName(req.Rule.Name), HeadSHA: target, ExternalID: github.Ptr(k.String()), Status: github.Ptr("in_progress"),
-			Output: &github.CheckRunOutput{Title: github.Ptr("Reconciling"), Summary: github.Ptr("tend's agent is working on this key.")},
-		})
-		if err != nil {
-			return reconcilers.Result{}, fmt.Errorf("start check run: %w", err)
-		}
-		rn.checkRun = cr.GetID()
+	if err := r.startCheck(ctx, rn, target); err != nil {
+		return reconcilers.Result{}, err
 	}
-	src, prFiles, err := r.source(ctx, rn)
+	l, tree, prFiles, err := r.newLoop(ctx, rn, day)
 	if err != nil {
 		return reconcilers.Result{}, err
+	}
+	rec, err := l.run(ctx)
+	if err != nil {
+		var rq *errRequeue
+		r.Metrics.record("model-error", rec)
+		r.finishCheck(ctx, rn, "neutral", "The model is unavailable", "tend could not reach the model ("+clip.Text(err.Error(), 300, truncated)+"). It tries again later.", rec)
+		if errors.As(err, &rq) {
+			return reconcilers.Result{}, reconcilers.RetryAfter(err, rq.after)
+		}
+		return reconcilers.Result{}, err
+	}
+	rn.req.Log.Info().Str("ending", string(rec.Ending)).Int("turns", len(rec.Turns)).Int64("tokens", rec.Tokens).Int("tool_calls", len(rec.Calls)).Dur("model_time", rec.Duration).Msg("agent run finished")
+	r.Metrics.record(string(rec.Ending), rec)
+	if rec.Ending == EndSubmitted || rec.Ending == EndNoChange {
+		return r.land(ctx, rn, rec, tree, prFiles, target)
+	}
+	return r.reportUnfinished(ctx, rn, rec, target)
+}
+
+// startCheck starts an in-progress check run on the key's PR, which shows
+// that tend is working on it.
+func (r *Reconciler) startCheck(ctx context.Context, rn *run, target string) error {
+	if rn.pr == nil {
+		return nil
+	}
+	k := rn.k
+	cr, _, err := rn.req.Client.Checks.CreateCheckRun(ctx, k.Owner, k.Repo, github.CreateCheckRunOptions{
+		Name: changes.CheckName(rn.req.Rule.Name), HeadSHA: target, ExternalID: github.Ptr(k.String()), Status: github.Ptr("in_progress"),
+		Output: &github.CheckRunOutput{Title: github.Ptr("Reconciling"), Summary: github.Ptr("tend's agent is working on this key.")},
+	})
+	if err != nil {
+		return fmt.Errorf("start check run: %w", err)
+	}
+	rn.checkRun = cr.GetID()
+	return nil
+}
+
+// newLoop builds the worktree of a run and the conversation that works on
+// it. It also returns the files of the open PR, read at its head.
+func (r *Reconciler) newLoop(ctx context.Context, rn *run, day string) (*loop, *worktree.Tree, map[string]*[]byte, error) {
+	req, k, client := rn.req, rn.k, rn.req.Client
+	src, prFiles, err := r.source(ctx, rn)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	pol := r.Policy
 	pol.KeyPath = k.Path
 	pol.Edits = req.Rule.Edits
 	tree, err := worktree.New(ctx, src, pol)
 	if err != nil {
-		return reconcilers.Result{}, fmt.Errorf("list the repository: %w", err)
+		return nil, nil, nil, fmt.Errorf("list the repository: %w", err)
 	}
 	system, task, err := r.prompts(ctx, rn, tree, prFiles)
 	if err != nil {
-		return reconcilers.Result{}, err
+		return nil, nil, nil, err
 	}
 	resolver := images.Resolver(images.NewRegistryResolver())
 	if r.NewResolver != nil {
@@ -267,78 +369,70 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 			}
 		},
 	}
-	rec, err := l.run(ctx)
-	if err != nil {
-		var rq *errRequeue
-		r.Metrics.record("model-error", rec)
-		r.finishCheck(ctx, rn, "neutral", "The model is unavailable", "tend could not reach the model ("+bounded(err.Error(), 300)+"). It tries again later.", rec)
-		if errors.As(err, &rq) {
-			return reconcilers.Result{}, reconcilers.RetryAfter(err, rq.after)
-		}
-		return reconcilers.Result{}, err
-	}
-	req.Log.Info().Str("ending", string(rec.Ending)).Int("turns", len(rec.Turns)).Int64("tokens", rec.Tokens).Int("tool_calls", len(rec.Calls)).Dur("model_time", rec.Duration).Msg("agent run finished")
-	r.Metrics.record(string(rec.Ending), rec)
+	return l, tree, prFiles, nil
+}
 
-	switch rec.Ending {
-	case EndSubmitted, EndNoChange:
-		c := r.change(rn)
-		c.Details = trace(rec)
-		if rec.Ending == EndSubmitted {
-			files, err := tree.Changes(ctx)
-			if err != nil {
-				return reconcilers.Result{}, err
-			}
-			modes := tree.Modes()
-			for i := range files {
-				files[i].Mode = modes[files[i].Path]
-			}
-			c.Files = r.withBase(ctx, rn, files, prFiles)
-			c.Title, c.Summary = rec.Title, rec.Rationale
-		}
-		out, err := r.Changes.Apply(ctx, client, k.Owner, k.Repo, c)
+// land hands a submitted (or no-change) run to the change manager, which
+// opens, updates or resolves the key's PR, and reports the outcome.
+func (r *Reconciler) land(ctx context.Context, rn *run, rec *Record, tree *worktree.Tree, prFiles map[string]*[]byte, target string) (reconcilers.Result, error) {
+	k := rn.k
+	c := r.change(rn)
+	c.Details = trace(rec)
+	if rec.Ending == EndSubmitted {
+		files, err := tree.Changes(ctx)
 		if err != nil {
 			return reconcilers.Result{}, err
 		}
+		modes := tree.Modes()
+		for i := range files {
+			files[i].Mode = modes[files[i].Path]
+		}
+		c.Files = r.withBase(ctx, rn, files, prFiles)
+		c.Title, c.Summary = rec.Title, rec.Rationale
+	}
+	out, err := r.Changes.Apply(ctx, rn.req.Client, k.Owner, k.Repo, c)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	pushed := out.Action == "pr-opened" || out.Action == "pr-updated"
+	if out.Head != "" && out.Head != target && pushed {
+		r.finishCheck(ctx, rn, "neutral", "Superseded", fmt.Sprintf("This run produced commit %s; its check run has the result.", out.Head), nil)
+	} else {
 		summary := "**" + outcomeText(rec.Ending, out.Action) + "**\n\n" + rec.Rationale
-		if out.Head != "" && out.Head != target && (out.Action == "pr-opened" || out.Action == "pr-updated") {
-			r.finishCheck(ctx, rn, "neutral", "Superseded", fmt.Sprintf("This run produced commit %s; its check run has the result.", out.Head), nil)
-		} else {
-			r.finishCheck(ctx, rn, "success", outcomeText(rec.Ending, out.Action), summary, rec)
-		}
-		if rn.issue != nil {
-			if err := r.answerIssue(ctx, rn, rec, out); err != nil {
-				return reconcilers.Result{}, err
-			}
-		}
-		newHead := ""
-		if out.Head != "" && (out.Action == "pr-opened" || out.Action == "pr-updated" || out.Action == "up-to-date") {
-			newHead = out.Head
-		}
-		return reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}, r.remember(ctx, rn, string(rec.Ending), newHead)
-	default:
-		// A budget, a refusal, or no answer: nothing reaches a branch. The
-		// memo keeps the key from running again until its inputs change.
-		conclusion := "neutral"
-		if !rec.Ending.Budget() {
-			conclusion = "failure"
-		}
-		title := map[Ending]string{EndTurns: "Turn budget spent", EndTokens: "Token budget spent", EndTime: "Time budget spent", EndBlocked: "The model refused", EndNoAnswer: "The model did not finish"}[rec.Ending]
-		summary := rec.Rationale + "\n\nNothing was changed. tend runs this key again when the file, the rule or the request changes."
-		if rn.checkRun != 0 {
-			r.finishCheck(ctx, rn, conclusion, title, summary, rec)
-		} else if err := changes.PostCheck(ctx, client, k.Owner, k.Repo, changes.Check{
-			Name: changes.CheckName(req.Rule.Name), HeadSHA: target, ExternalID: k.String(), Conclusion: conclusion,
-			Title: title, Summary: summary, Text: trace(rec), Reconcilable: true,
-		}); err != nil {
+		r.finishCheck(ctx, rn, "success", outcomeText(rec.Ending, out.Action), summary, rec)
+	}
+	if rn.issue != nil {
+		if err := r.answerIssue(ctx, rn, rec, out); err != nil {
 			return reconcilers.Result{}, err
 		}
-		head := ""
-		if rn.pr != nil {
-			head = rn.pr.GetHead().GetSHA()
-		}
-		return reconcilers.Result{Outcome: string(rec.Ending)}, r.remember(ctx, rn, string(rec.Ending), head)
 	}
+	newHead := ""
+	if out.Head != "" && (pushed || out.Action == "up-to-date") {
+		newHead = out.Head
+	}
+	return reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}, r.remember(ctx, rn, string(rec.Ending), newHead)
+}
+
+// reportUnfinished reports a run that ended on a budget, a refusal, or no
+// answer: nothing reaches a branch. The memo keeps the key from running
+// again until its inputs change.
+func (r *Reconciler) reportUnfinished(ctx context.Context, rn *run, rec *Record, target string) (reconcilers.Result, error) {
+	k := rn.k
+	conclusion := "neutral"
+	if !rec.Ending.Budget() {
+		conclusion = "failure"
+	}
+	title := map[Ending]string{EndTurns: "Turn budget spent", EndTokens: "Token budget spent", EndTime: "Time budget spent", EndBlocked: "The model refused", EndNoAnswer: "The model did not finish"}[rec.Ending]
+	summary := rec.Rationale + "\n\nNothing was changed. tend runs this key again when the file, the rule or the request changes."
+	if rn.checkRun != 0 {
+		r.finishCheck(ctx, rn, conclusion, title, summary, rec)
+	} else if err := changes.PostCheck(ctx, rn.req.Client, k.Owner, k.Repo, changes.Check{
+		Name: changes.CheckName(rn.req.Rule.Name), HeadSHA: target, ExternalID: k.String(), Conclusion: conclusion,
+		Title: title, Summary: summary, Text: trace(rec), Reconcilable: true,
+	}); err != nil {
+		return reconcilers.Result{}, err
+	}
+	return reconcilers.Result{Outcome: string(rec.Ending)}, r.remember(ctx, rn, string(rec.Ending), rn.prHead())
 }
 
 // change is the key's Change with everything but its files.
@@ -364,9 +458,9 @@ func (r *Reconciler) finishCheck(ctx context.Context, rn *run, conclusion, title
 	if rn.checkRun == 0 {
 		return
 	}
-	out := &github.CheckRunOutput{Title: github.Ptr(title), Summary: github.Ptr(bounded(summary, 60000))}
+	out := &github.CheckRunOutput{Title: github.Ptr(title), Summary: github.Ptr(clip.Text(summary, 60000, truncated))}
 	if rec != nil {
-		out.Text = github.Ptr(bounded(trace(rec), 60000))
+		out.Text = github.Ptr(clip.Text(trace(rec), 60000, truncated))
 	}
 	_, _, err := rn.req.Client.Checks.UpdateCheckRun(context.WithoutCancel(ctx), rn.k.Owner, rn.k.Repo, rn.checkRun, github.UpdateCheckRunOptions{
 		Name: changes.CheckName(rn.req.Rule.Name), Status: github.Ptr("completed"), Conclusion: github.Ptr(conclusion), Output: out,

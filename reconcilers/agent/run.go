@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
+	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/prompts"
 	"github.com/tend-app/tend/reconcilers/agent/worktree"
@@ -169,7 +170,7 @@ func (r *Reconciler) pushChanges(ctx context.Context, rn *run) ([]string, string
 			files = append(files, f.GetFilename())
 		}
 		if f.GetFilename() == rn.k.Path {
-			patch = bounded(f.GetPatch(), 4000)
+			patch = clip.Text(f.GetPatch(), 4000, truncated)
 		}
 	}
 	if len(cmp.Files) > 50 {
@@ -236,7 +237,7 @@ func (r *Reconciler) answerIssue(ctx context.Context, rn *run, rec *Record, out 
 	case out.Action == "pr-opened":
 		msg = fmt.Sprintf("tend opened #%d for this request.", out.PR)
 	case rec.Ending == EndNoChange:
-		msg = "tend looked at this request and changed nothing:\n\n> " + strings.ReplaceAll(bounded(rec.Rationale, 2000), "\n", "\n> ")
+		msg = "tend looked at this request and changed nothing:\n\n> " + strings.ReplaceAll(clip.Text(rec.Rationale, 2000, truncated), "\n", "\n> ")
 	default:
 		return nil
 	}

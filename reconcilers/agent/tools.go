@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-github/v89/github"
 	"google.golang.org/genai"
 
+	"github.com/tend-app/tend/internal/clip"
+	"github.com/tend-app/tend/internal/toolschema"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -21,11 +23,20 @@ const (
 	toolNoChange     = "no_change"
 )
 
-func schema(props map[string]*genai.Schema, required ...string) *genai.Schema {
-	return &genai.Schema{Type: genai.TypeObject, Properties: props, Required: required}
-}
-
-func str(desc string) *genai.Schema { return &genai.Schema{Type: genai.TypeString, Description: desc} }
+// The arguments of the tools the loop answers (see toolschema).
+type (
+	noParams           struct{}
+	resolveImageParams struct {
+		Image string `json:"image" description:"the image reference, with a tag"`
+	}
+	submitParams struct {
+		Title   string `json:"title" description:"the pull request title: short, imperative, under 72 characters"`
+		Summary string `json:"summary" description:"what changed and why, for a reviewer, in a few sentences of Markdown"`
+	}
+	noChangeParams struct {
+		Reason string `json:"reason" description:"why nothing needs to change, in one or two sentences"`
+	}
+)
 
 // contextDeclarations are the tools beyond the file tools: context about
 // the trigger, image digests, and the two ways to finish.
@@ -35,34 +46,31 @@ func contextDeclarations(hasRelease, hasIssue bool) []*genai.FunctionDeclaration
 		out = append(out, &genai.FunctionDeclaration{
 			Name:        toolGetRelease,
 			Description: "Returns the release that triggered this run: repository, tag, name, whether it is a prerelease, and its full notes.",
-			Parameters:  schema(map[string]*genai.Schema{}),
+			Parameters:  toolschema.MustOf(noParams{}),
 		})
 	}
 	if hasIssue {
 		out = append(out, &genai.FunctionDeclaration{
 			Name:        toolGetIssue,
 			Description: "Returns the issue this run answers: title, body, author, state, labels, and the comments of people with write access to the repository (others' comments are left out).",
-			Parameters:  schema(map[string]*genai.Schema{}),
+			Parameters:  toolschema.MustOf(noParams{}),
 		})
 	}
 	out = append(out,
 		&genai.FunctionDeclaration{
 			Name:        toolResolveImage,
 			Description: "Resolves a container image reference (e.g. \"nginx:1.27\" or \"ghcr.io/org/app:v2\") to the digest its tag points at now (\"sha256:...\"). For multi-architecture images this is the index digest.",
-			Parameters:  schema(map[string]*genai.Schema{"image": str("the image reference, with a tag")}, "image"),
+			Parameters:  toolschema.MustOf(resolveImageParams{}),
 		},
 		&genai.FunctionDeclaration{
 			Name:        toolSubmit,
 			Description: "Finish: propose the files you changed as a pull request. Call it once, after your last edit. tend checks the changes first; if it reports problems, fix them and submit again.",
-			Parameters: schema(map[string]*genai.Schema{
-				"title":   str("the pull request title: short, imperative, under 72 characters"),
-				"summary": str("what changed and why, for a reviewer, in a few sentences of Markdown"),
-			}, "title", "summary"),
+			Parameters:  toolschema.MustOf(submitParams{}),
 		},
 		&genai.FunctionDeclaration{
 			Name:        toolNoChange,
 			Description: "Finish without changes: the files already meet the desired state, or the request cannot or should not be done.",
-			Parameters:  schema(map[string]*genai.Schema{"reason": str("why nothing needs to change, in one or two sentences")}, "reason"),
+			Parameters:  toolschema.MustOf(noChangeParams{}),
 		},
 	)
 	return out
@@ -88,7 +96,7 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 		}
 		r := c.release
 		return map[string]any{"repository": c.relRepo, "tag": r.GetTagName(), "name": r.GetName(), "prerelease": r.GetPrerelease(),
-			"published_at": r.GetPublishedAt().String(), "notes": bounded(r.GetBody(), 60000)}
+			"published_at": r.GetPublishedAt().String(), "notes": clip.Text(r.GetBody(), 60000, truncated)}
 	case toolGetIssue:
 		if c.issue == nil {
 			return errResult("this run does not answer an issue")
@@ -99,13 +107,13 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 		}
 		var cs []map[string]any
 		for _, cm := range comments {
-			cs = append(cs, map[string]any{"author": cm.GetUser().GetLogin(), "body": bounded(cm.GetBody(), 8000)})
+			cs = append(cs, map[string]any{"author": cm.GetUser().GetLogin(), "body": clip.Text(cm.GetBody(), 8000, truncated)})
 		}
 		var labels []string
 		for _, l := range c.issue.Labels {
 			labels = append(labels, l.GetName())
 		}
-		return map[string]any{"number": c.issue.GetNumber(), "title": c.issue.GetTitle(), "body": bounded(c.issue.GetBody(), 30000),
+		return map[string]any{"number": c.issue.GetNumber(), "title": c.issue.GetTitle(), "body": clip.Text(c.issue.GetBody(), 30000, truncated),
 			"author": c.issue.GetUser().GetLogin(), "state": c.issue.GetState(), "labels": labels, "comments": cs}
 	case toolResolveImage:
 		ref, _ := args["image"].(string)
@@ -122,15 +130,7 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 	return errResult("unknown tool " + name)
 }
 
-func errResult(msg string) map[string]any { return map[string]any{"error": msg} }
+// truncated marks text the agent cut to a bound.
+const truncated = "\n[… truncated]"
 
-func bounded(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "\n[… truncated]"
-}
+func errResult(msg string) map[string]any { return map[string]any{"error": msg} }

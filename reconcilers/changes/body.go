@@ -2,6 +2,7 @@ package changes
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 
 	"embed"
 	"strings"
@@ -30,8 +31,10 @@ func renderBody(c *Change, st botpr.State) string {
 		return botpr.FormatState(st)
 	}
 	out := b.String()
-	if n := len([]rune(out)); n > maxBodyChars {
-		data.Summary = truncate(data.Summary, len([]rune(data.Summary))-(n-maxBodyChars)-100)
+	// Cut in bytes: a body that fits in maxBodyChars bytes fits in as many
+	// characters.
+	if n := len(out); n > maxBodyChars {
+		data.Summary = clip.Text(data.Summary, len(data.Summary)-(n-maxBodyChars)-100, truncatedNote)
 		b.Reset()
 		_ = bodyTemplate.Execute(&b, data)
 		out = b.String()

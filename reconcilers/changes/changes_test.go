@@ -2,6 +2,7 @@ package changes
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 
 	"context"
 	"fmt"
@@ -15,14 +16,13 @@ import (
 	"github.com/tend-app/tend/internal/keys"
 )
 
-func TestTruncate(t *testing.T) {
+// Check-run output is cut to GitHub's limit (characters, met by cutting
+// in bytes) without splitting a character, and says so.
+func TestCheckOutputIsCut(t *testing.T) {
 	long := strings.Repeat("é", 70000)
-	got := truncate(long, maxOutputChars)
-	if n := utf8.RuneCountInString(got); n != maxOutputChars || !strings.HasSuffix(got, "(truncated)") {
-		t.Errorf("truncate: %d chars", n)
-	}
-	if truncate("short", 10) != "short" {
-		t.Errorf("short strings are kept")
+	got := clip.Text(long, maxOutputChars, truncatedNote)
+	if n := utf8.RuneCountInString(got); n > maxOutputChars || !utf8.ValidString(got) || !strings.HasSuffix(got, "(truncated)") {
+		t.Errorf("cut output: %d chars, valid %v", n, utf8.ValidString(got))
 	}
 }
 

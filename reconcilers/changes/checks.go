@@ -5,9 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/go-github/v89/github"
+
+	"github.com/tend-app/tend/internal/clip"
 )
 
 // GitHub's limits on check runs.
@@ -72,11 +73,11 @@ type Check struct {
 // (the first batch with the creation, the rest appended with updates).
 func PostCheck(ctx context.Context, client *github.Client, owner, repo string, ch Check) error {
 	out := &github.CheckRunOutput{
-		Title:   github.Ptr(truncate(oneLine(ch.Title, maxTitleChars), maxTitleChars)),
-		Summary: github.Ptr(truncate(ch.Summary, maxOutputChars)),
+		Title:   github.Ptr(oneLine(ch.Title, maxTitleChars)),
+		Summary: github.Ptr(clip.Text(ch.Summary, maxOutputChars, truncatedNote)),
 	}
 	if ch.Text != "" {
-		out.Text = github.Ptr(truncate(ch.Text, maxOutputChars))
+		out.Text = github.Ptr(clip.Text(ch.Text, maxOutputChars, truncatedNote))
 	}
 	anns := toAnnotations(ch.Annotations)
 	first := anns
@@ -128,33 +129,18 @@ func toAnnotations(in []Annotation) []*github.CheckRunAnnotation {
 		}
 		ann := &github.CheckRunAnnotation{
 			Path: github.Ptr(a.Path), StartLine: github.Ptr(a.StartLine), EndLine: github.Ptr(end),
-			AnnotationLevel: github.Ptr(level), Message: github.Ptr(truncate(a.Message, 64<<10-1)),
+			AnnotationLevel: github.Ptr(level), Message: github.Ptr(clip.Text(a.Message, 64<<10-1, truncatedNote)),
 		}
 		if a.Title != "" {
-			ann.Title = github.Ptr(truncate(a.Title, maxTitleChars))
+			ann.Title = github.Ptr(clip.Text(a.Title, maxTitleChars, truncatedNote))
 		}
 		out = append(out, ann)
 	}
 	return out
 }
 
-// truncate cuts s to at most n characters (GitHub counts characters),
-// saying so at the end.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	const note = "\n\n… (truncated)"
-	keep := n - utf8.RuneCountInString(note)
-	i := 0
-	for pos := range s {
-		if i == keep {
-			return s[:pos] + note
-		}
-		i++
-	}
-	return s
-}
+// truncatedNote ends text cut to GitHub's limits.
+const truncatedNote = "\n\n… (truncated)"
 
 func escapeCell(s string) string {
 	s = strings.ReplaceAll(s, "|", "\\|")

@@ -2,6 +2,7 @@ package changes
 
 import (
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/clip"
 
 	"context"
 	"fmt"
@@ -55,7 +56,6 @@ type Outcome struct {
 
 // Apply makes GitHub match c for owner/repo.
 func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo string, c *Change) (Outcome, error) {
-	log := zerolog.Ctx(ctx)
 	branch := botpr.BranchName(c.Key)
 	pr, st, err := m.findPR(ctx, client, owner, repo, branch)
 	if err != nil {
@@ -63,53 +63,21 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 	}
 	diff := c.differing()
 	hash := c.desiredHash()
-
 	if pr != nil && pr.GetState() == "open" {
-		out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
-		if pr.GetHead().GetSHA() != st.Head {
-			// People's commits are never overwritten, nor their branch
-			// deleted, even when the base branch caught up.
-			return m.humanEdits(ctx, client, owner, repo, pr, st, c)
-		}
-		if len(diff) == 0 {
-			if c.Incomplete {
-				out.Action = "incomplete"
-				return out, nil
-			}
-			return m.resolve(ctx, client, owner, repo, pr, st, c)
-		}
-		if st.Hash == hash && st.BaseHash == c.baseHash() {
-			if st.Base == c.Base.Commit {
-				out.Action = "up-to-date"
-				return out, nil
-			}
-			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
-			if err != nil {
-				return Outcome{}, err
-			}
-			if !conflicting {
-				out.Action = "up-to-date"
-				return out, nil
-			}
-			log.Info().Int("pr", pr.GetNumber()).Msg("PR conflicts with the moved base; regenerating")
-		}
-		return m.update(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+		return m.applyToOpenPR(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
 	}
-
-	if len(diff) == 0 || (pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash) {
+	// A person closed this proposal without merging it: it is not made
+	// again until the desired state changes.
+	declined := pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash
+	if len(diff) == 0 || declined {
 		// Nothing to propose: the key neither waits for a PR slot nor
 		// holds one (its PR, if any, is closed).
-		if m.Counter != nil {
-			full := strings.ToLower(owner + "/" + repo)
-			if err := m.Counter.StopWaiting(ctx, full, c.Key.String()); err != nil {
-				return Outcome{}, err
-			}
-			if err := m.Counter.ReleasePR(ctx, full, c.Key.String()); err != nil {
-				return Outcome{}, err
-			}
+		if err := m.leaveSlot(ctx, owner, repo, c.Key); err != nil {
+			return Outcome{}, err
 		}
 	}
-	if len(diff) == 0 {
+	switch {
+	case len(diff) == 0:
 		out := Outcome{Action: "noop"}
 		if pr != nil {
 			// The key's last PR closed (merged, declined or resolved): its
@@ -117,13 +85,59 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 			out.Wake = m.wake(ctx, owner, repo, c.PullRequests.Limit)
 		}
 		return out, nil
-	}
-	if pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash {
-		// A person closed this proposal without merging it: do not make it
-		// again until the desired state changes.
+	case declined:
 		return Outcome{Action: "declined", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, c.PullRequests.Limit)}, nil
 	}
 	return m.open(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+}
+
+// applyToOpenPR makes the key's open PR match c: it leaves people's
+// commits alone, resolves the PR when nothing differs any more, and
+// regenerates it when the desired state changed or the moved base
+// conflicts with it.
+func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, st botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
+	out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
+	if pr.GetHead().GetSHA() != st.Head {
+		// People's commits are never overwritten, nor their branch
+		// deleted, even when the base branch caught up.
+		return m.humanEdits(ctx, client, owner, repo, pr, st, c)
+	}
+	if len(diff) == 0 {
+		if c.Incomplete {
+			out.Action = "incomplete"
+			return out, nil
+		}
+		return m.resolve(ctx, client, owner, repo, pr, st, c)
+	}
+	if st.Hash == hash && st.BaseHash == c.baseHash() {
+		upToDate := st.Base == c.Base.Commit
+		if !upToDate {
+			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
+			if err != nil {
+				return Outcome{}, err
+			}
+			upToDate = !conflicting
+		}
+		if upToDate {
+			out.Action = "up-to-date"
+			return out, nil
+		}
+		zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Msg("PR conflicts with the moved base; regenerating")
+	}
+	return m.update(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+}
+
+// leaveSlot takes a key off the repository's open-PR count and off the
+// keys that wait for a slot.
+func (m *Manager) leaveSlot(ctx context.Context, owner, repo string, k keys.Key) error {
+	if m.Counter == nil {
+		return nil
+	}
+	full := strings.ToLower(owner + "/" + repo)
+	if err := m.Counter.StopWaiting(ctx, full, k.String()); err != nil {
+		return err
+	}
+	return m.Counter.ReleasePR(ctx, full, k.String())
 }
 
 // wake returns keys waiting for a PR slot in the repository. Waking more
@@ -473,14 +487,8 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 	return out, nil
 }
 
+// oneLine puts s on one line (runs of white space become one space) of at
+// most n bytes.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n - 1
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return clip.Text(strings.Join(strings.Fields(s), " "), n, "…")
 }

@@ -62,12 +62,40 @@ func isBlank(b byte) bool { return b == ' ' || b == '\t' }
 // continuations (with the escape character from a `# escape=` directive),
 // comment lines inside continuations, and heredoc bodies, which are skipped.
 func (f *finder) dockerfile() {
-	c := f.content
+	escape := f.dockerEscape()
+	stages := map[string]bool{} // names of the stages defined so far, lower-case
+	pendingIgnore := false
+	for i := 0; i < len(f.lines); {
+		s, e := f.lineBounds(i)
+		if isBlankOrComment(f.content[s:e]) {
+			if marked(ownIgnoreRe, f.content[s:e]) {
+				pendingIgnore = true
+			}
+			i++
+			continue
+		}
+		in := f.readInstruction(i, escape, pendingIgnore)
+		pendingIgnore = false
+		i = in.next
+		if len(in.words) == 0 {
+			continue
+		}
+		kw := strings.ToUpper(in.words[0].text)
+		f.dockerInstruction(kw, in.words[1:], in.ignored, stages)
+		if kw == "RUN" || kw == "COPY" || kw == "ADD" {
+			i = f.skipHeredocs(i, in.words[1:])
+		}
+	}
+}
+
+// dockerEscape returns the escape character: `\` unless a parser
+// directive at the top of the file ("# escape=`") says otherwise. Parser
+// directives come first; the first line that is not one ends them.
+func (f *finder) dockerEscape() byte {
 	escape := byte('\\')
-	// Parser directives come first; the first line that is not one ends them.
 	for i := range f.lines {
 		s, e := f.lineBounds(i)
-		m := directiveRe.FindSubmatch(c[s:e])
+		m := directiveRe.FindSubmatch(f.content[s:e])
 		if m == nil {
 			break
 		}
@@ -75,88 +103,87 @@ func (f *finder) dockerfile() {
 			escape = m[2][0]
 		}
 	}
+	return escape
+}
 
-	stages := map[string]bool{} // names of the stages defined so far, lower-case
-	pendingIgnore := false
-	for i := 0; i < len(f.lines); {
+// isBlankOrComment reports whether a line holds nothing but blanks or a
+// comment.
+func isBlankOrComment(line []byte) bool {
+	tl := bytes.TrimLeft(line, " \t")
+	return len(tl) == 0 || tl[0] == '#'
+}
+
+// dfInstruction is one Dockerfile instruction, its words gathered across
+// continuation lines.
+type dfInstruction struct {
+	words   []dfToken
+	ignored string // why the instruction is left alone (a tend:ignore mark), or ""
+	next    int    // index of the first line after the instruction
+}
+
+// readInstruction reads the instruction that starts on line i, following
+// line continuations. ignoredAbove says a `# tend:ignore` line precedes it.
+func (f *finder) readInstruction(i int, escape byte, ignoredAbove bool) dfInstruction {
+	var in dfInstruction
+	if ignoredAbove {
+		in.ignored = "# tend:ignore above the instruction"
+	}
+	first, joinNext := true, false
+	for i < len(f.lines) {
 		s, e := f.lineBounds(i)
-		trimmed := bytes.TrimLeft(c[s:e], " \t")
-		if len(trimmed) == 0 {
-			i++
+		line := f.content[s:e]
+		i++
+		// Docker drops comment lines and (with a warning) empty lines
+		// inside a continued instruction.
+		if !first && isBlankOrComment(line) {
+			if in.ignored == "" && marked(ownIgnoreRe, line) {
+				in.ignored = "# tend:ignore inside the instruction"
+			}
 			continue
 		}
-		if trimmed[0] == '#' {
-			if marked(ownIgnoreRe, c[s:e]) {
-				pendingIgnore = true
-			}
-			i++
-			continue
+		first = false
+		if in.ignored == "" && marked(ignoreRe, line) {
+			in.ignored = "# tend:ignore on the instruction"
 		}
-
-		// An instruction: gather its words across continuation lines.
-		ignored := ""
-		if pendingIgnore {
-			ignored = "# tend:ignore above the instruction"
-			pendingIgnore = false
+		segEnd := len(bytes.TrimRight(line, " \t")) + s
+		cont := segEnd > s && f.content[segEnd-1] == escape
+		if cont {
+			segEnd--
 		}
-		var toks []dfToken
-		first, joinNext := true, false
-		for i < len(f.lines) {
-			s, e := f.lineBounds(i)
-			line := c[s:e]
-			i++
-			if !first {
-				// Docker drops comment lines and (with a warning) empty
-				// lines inside a continued instruction.
-				tl := bytes.TrimLeft(line, " \t")
-				if len(tl) == 0 || tl[0] == '#' {
-					if ignored == "" && marked(ownIgnoreRe, line) {
-						ignored = "# tend:ignore inside the instruction"
-					}
-					continue
-				}
-			}
-			first = false
-			if ignored == "" && marked(ignoreRe, line) {
-				ignored = "# tend:ignore on the instruction"
-			}
-			segEnd := len(bytes.TrimRight(line, " \t")) + s
-			cont := segEnd > s && c[segEnd-1] == escape
-			if cont {
-				segEnd--
-			}
-			for k := s; k < segEnd; {
-				if isBlank(c[k]) {
-					k++
-					continue
-				}
-				j := k
-				for j < segEnd && !isBlank(c[j]) {
-					j++
-				}
-				tok := dfToken{start: k, end: j, text: string(c[k:j])}
-				if k == s && joinNext && len(toks) > 0 {
-					last := &toks[len(toks)-1]
-					last.end, last.text, last.split = j, last.text+tok.text, true
-				} else {
-					toks = append(toks, tok)
-				}
-				k = j
-			}
-			joinNext = cont && segEnd > s && !isBlank(c[segEnd-1])
-			if !cont {
-				break
-			}
-		}
-		if len(toks) == 0 {
-			continue
-		}
-		kw := strings.ToUpper(toks[0].text)
-		f.dockerInstruction(kw, toks[1:], ignored, stages)
-		if kw == "RUN" || kw == "COPY" || kw == "ADD" {
-			i = f.skipHeredocs(i, toks[1:])
+		in.words = f.appendWords(in.words, s, segEnd, joinNext)
+		joinNext = cont && segEnd > s && !isBlank(f.content[segEnd-1])
+		if !cont {
+			break
 		}
 	}
+	in.next = i
+	return in
+}
+
+// appendWords appends the whitespace-separated words of content[start:end]
+// to words. When join is set, a word at start continues the last word of
+// the previous line (the continuation split it).
+func (f *finder) appendWords(words []dfToken, start, end int, join bool) []dfToken {
+	c := f.content
+	for k := start; k < end; {
+		if isBlank(c[k]) {
+			k++
+			continue
+		}
+		j := k
+		for j < end && !isBlank(c[j]) {
+			j++
+		}
+		tok := dfToken{start: k, end: j, text: string(c[k:j])}
+		if k == start && join && len(words) > 0 {
+			last := &words[len(words)-1]
+			last.end, last.text, last.split = j, last.text+tok.text, true
+		} else {
+			words = append(words, tok)
+		}
+		k = j
+	}
+	return words
 }
 
 // skipHeredocs returns the index of the first line after the bodies of the

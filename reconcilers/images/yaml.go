@@ -119,6 +119,13 @@ func sniff(docs []*yaml.Node) format {
 // index computes yaml.v3's line starts and the ranges covered by ignore
 // comments.
 func (y *yamlFile) index() {
+	y.indexLines()
+	y.indexIgnores()
+}
+
+// indexLines computes the line starts as yaml.v3 counts lines, and which
+// lines hold multi-byte characters.
+func (y *yamlFile) indexLines() {
 	c := y.content
 	// yaml.v3 counts CRLF, CR, LF, NEL, LS and PS as line breaks, and its
 	// columns start after a UTF-8 byte order mark.
@@ -128,19 +135,12 @@ func (y *yamlFile) index() {
 	}
 	y.ylines = []int{start}
 	for i := start; i < len(c); {
-		switch {
-		case c[i] == '\r' && i+1 < len(c) && c[i+1] == '\n':
-			i += 2
-		case c[i] == '\r' || c[i] == '\n':
-			i++
-		case c[i] == 0xC2 && i+1 < len(c) && c[i+1] == 0x85:
-			i += 2
-		case c[i] == 0xE2 && i+2 < len(c) && c[i+1] == 0x80 && (c[i+2] == 0xA8 || c[i+2] == 0xA9):
-			i += 3
-		default:
+		n := yamlBreak(c[i:])
+		if n == 0 {
 			i++
 			continue
 		}
+		i += n
 		y.ylines = append(y.ylines, i)
 	}
 	y.wide = make([]bool, len(y.ylines))
@@ -157,7 +157,28 @@ func (y *yamlFile) index() {
 			}
 		}
 	}
+}
 
+// yamlBreak returns the length of the line break that c starts with (CRLF,
+// CR, LF, NEL, LS or PS), or 0.
+func yamlBreak(c []byte) int {
+	switch {
+	case len(c) >= 2 && c[0] == '\r' && c[1] == '\n':
+		return 2
+	case len(c) >= 1 && (c[0] == '\r' || c[0] == '\n'):
+		return 1
+	case len(c) >= 2 && c[0] == 0xC2 && c[1] == 0x85:
+		return 2
+	case len(c) >= 3 && c[0] == 0xE2 && c[1] == 0x80 && (c[2] == 0xA8 || c[2] == 0xA9):
+		return 3
+	}
+	return 0
+}
+
+// indexIgnores finds the documents and lines that `# tend:ignore` comments
+// exempt.
+func (y *yamlFile) indexIgnores() {
+	c := y.content
 	// Documents, textually: a "---" line starts a new document unless the
 	// current one has no content yet (comments above the first "---" belong
 	// to the document it starts); a "..." line ends the current one.

@@ -186,32 +186,54 @@ func (t *Tree) structural(p string) error {
 			continue
 		}
 		q := p[:i]
-		for _, e := range []Entry{t.base[q], t.mustLookup(q)} {
-			switch {
-			case e.Path == "":
-			case e.symlink():
-				return refusef("%q is a symbolic link; nothing can be written through it", q)
-			case e.Mode == ModeSubmodule:
-				return refusef("%q is a submodule; its files are not part of this repository", q)
-			}
+		if err := t.refuseEntries(q, throughRefusals); err != nil {
+			return err
 		}
 		if e, ok := t.lookup(q); ok && e.regular() {
 			return fmt.Errorf("%q is a file, so %q cannot be created under it", q, p)
 		}
 	}
+	if err := t.refuseEntries(p, atRefusals); err != nil {
+		return err
+	}
+	if t.isDir(p) {
+		return fmt.Errorf("%q is a directory", p)
+	}
+	return nil
+}
+
+// refusals are the messages (formats of the path, and of its mode for
+// other) that refuse a write to or through a path that is not a regular
+// file. An empty other lets such entries pass.
+type refusals struct{ link, submodule, other string }
+
+var (
+	// throughRefusals refuse a write through a parent of its path.
+	throughRefusals = refusals{
+		link:      "%q is a symbolic link; nothing can be written through it",
+		submodule: "%q is a submodule; its files are not part of this repository",
+	}
+	// atRefusals refuse a write to its path.
+	atRefusals = refusals{
+		link:      "%q is a symbolic link; links are neither written nor followed",
+		submodule: "%q is a submodule; submodules are neither read nor written",
+		other:     "%q has mode %s, which tend does not edit",
+	}
+)
+
+// refuseEntries refuses p when its entry in the starting tree or now is a
+// symbolic link, a submodule or (with why.other) another special file.
+func (t *Tree) refuseEntries(p string, why refusals) error {
 	for _, e := range []Entry{t.base[p], t.mustLookup(p)} {
 		switch {
 		case e.Path == "":
 		case e.symlink():
-			return refusef("%q is a symbolic link; links are neither written nor followed", p)
+			return refusef(why.link, p)
 		case e.Mode == ModeSubmodule:
-			return refusef("%q is a submodule; submodules are neither read nor written", p)
-		case !e.regular():
-			return refusef("%q has mode %s, which tend does not edit", p, e.Mode)
+			return refusef(why.submodule, p)
+		case !e.regular() && why.other != "":
+			return refusef(why.other, p, e.Mode)
 		}
-	}
-	if t.isDir(p) {
-		return fmt.Errorf("%q is a directory", p)
 	}
 	return nil
 }
