@@ -124,6 +124,9 @@ type Server struct {
 	rates         map[string]*rateWindow
 	secondary     secondaryState
 
+	gatesMu sync.Mutex // guards gates, apart from mu: held requests wait outside mu
+	gates   []*Gate
+
 	hooks *hookQueue
 }
 
@@ -224,6 +227,11 @@ func (s *Server) BotLogin() string { return s.cfg.slug + "[bot]" }
 
 // Close stops the Server and abandons undelivered webhooks.
 func (s *Server) Close() {
+	s.gatesMu.Lock()
+	for _, g := range s.gates {
+		g.Open()
+	}
+	s.gatesMu.Unlock()
 	s.http.Close()
 	s.hooks.close()
 }
@@ -385,6 +393,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	s.waitAtGates(r)
 	s.serveLocked(w, c, escaped)
 	w.WriteHeader(c.status)
 	if c.out != nil && r.Method != http.MethodHead {
