@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,21 +51,9 @@ func TestKillNineLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	env := map[string]string{
-		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),
-		"GITHUB_APP_PRIVATE_KEY":    string(gh.AppKeyPEM()),
-		"GITHUB_APP_WEBHOOK_SECRET": webhookSecret,
-		"GITHUB_CLIENT_SECRET":      canaryClientSecret,
-		"GITHUB_V3_API_URL":         gh.URL(),
-		"TEND_ADDR":                 addr,
-		"TEND_DATA_DIR":             t.TempDir(),
-		"TEND_SETTLE":               "0",
-		"TEND_POLL_INTERVAL":        "50ms",
-		"TEND_RETRY_BASE":           "200ms",
-		"TEND_RESYNC_TICK":          "500ms",
-		"TEND_JOB_TIMEOUT":          "5s",
-		"TEND_RESCUE_AFTER":         "6s",
-		"TEND_LOG_LEVEL":            "info",
+	env := tendEnv(t, gh)
+	for k, v := range map[string]string{"TEND_ADDR": addr, "TEND_RESYNC_TICK": "500ms", "TEND_JOB_TIMEOUT": "5s", "TEND_RESCUE_AFTER": "6s"} {
+		env[k] = v
 	}
 	start := func() *e2e.Tend {
 		tend, err := e2e.Start(e2e.Options{Env: env, Log: logs})

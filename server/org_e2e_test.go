@@ -46,18 +46,7 @@ func startOrg(t *testing.T, reg *testRegistry, o orgOptions) *org {
 		repos = append(repos, name)
 	}
 	logs := &syncBuffer{}
-	env := map[string]string{
-		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),
-		"GITHUB_APP_PRIVATE_KEY":    string(gh.AppKeyPEM()),
-		"GITHUB_APP_WEBHOOK_SECRET": webhookSecret,
-		"GITHUB_V3_API_URL":         gh.URL(),
-		"TEND_SETTLE":               "0",
-		"TEND_POLL_INTERVAL":        "50ms",
-		"TEND_RETRY_BASE":           "200ms",
-		"TEND_LOG_LEVEL":            "info",
-		"TEND_DATA_DIR":             t.TempDir(),
-		"GITHUB_CLIENT_SECRET":      canaryClientSecret,
-	}
+	env := tendEnv(t, gh)
 	for k, v := range o.env {
 		env[k] = v
 	}
@@ -92,4 +81,21 @@ func (o *org) openPRCount() int {
 		}
 	}
 	return n
+}
+
+// tendEnv is the environment of a tend talking to gh, with recognisable
+// secrets, fast polling and retries, and info-level logs.
+func tendEnv(t *testing.T, gh *fakegithub.Server) map[string]string {
+	return map[string]string{
+		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),
+		"GITHUB_APP_PRIVATE_KEY":    string(gh.AppKeyPEM()),
+		"GITHUB_APP_WEBHOOK_SECRET": webhookSecret,
+		"GITHUB_CLIENT_SECRET":      canaryClientSecret,
+		"GITHUB_V3_API_URL":         gh.URL(),
+		"TEND_DATA_DIR":             t.TempDir(),
+		"TEND_SETTLE":               "0",
+		"TEND_POLL_INTERVAL":        "50ms",
+		"TEND_RETRY_BASE":           "200ms",
+		"TEND_LOG_LEVEL":            "info",
+	}
 }
