@@ -31,5 +31,16 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return ignore(ctx, "check run carries no key of this repository")
 	}
 	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
-	return h.enqueue(ctx, eventType, deliveryID, "check_run:"+ev.Action, []keys.Key{k})
+	trigger := "check_run:" + ev.Action
+	if ev.Action == "requested_action" {
+		// The run reads which button from its trigger: a click leaves no
+		// trace on GitHub that a run could read instead.
+		switch id := ev.RequestedAction.Identifier; id {
+		case "reconcile", "recreate":
+			trigger += ":" + id
+		default:
+			return ignore(ctx, "unknown check run action")
+		}
+	}
+	return h.enqueue(ctx, eventType, deliveryID, trigger, []keys.Key{k})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tend-app/tend/internal/command"
 	"github.com/tend-app/tend/internal/keys"
 )
 
@@ -36,7 +37,7 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 	if h.Identity.IsBot(ev.Comment.User.Login, ev.Comment.User.Type) {
 		return ignore(ctx, "comment by tend")
 	}
-	cmd, ok := ParseCommand(ev.Comment.Body)
+	cmd, ok := command.Parse(ev.Comment.Body)
 	if !ok {
 		return ignore(ctx, "not a command")
 	}

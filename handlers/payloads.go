@@ -92,6 +92,9 @@ type issueCommentPayload struct {
 
 type checkRunPayload struct {
 	envelope
+	RequestedAction struct {
+		Identifier string `json:"identifier"`
+	} `json:"requested_action"`
 	CheckRun struct {
 		ExternalID string `json:"external_id"`
 		App        struct {
@@ -102,6 +105,7 @@ type checkRunPayload struct {
 
 type pullRequestPayload struct {
 	envelope
+	Label       label `json:"label"`
 	PullRequest struct {
 		Number int    `json:"number"`
 		Body   string `json:"body"`

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"strings"
 
+	"github.com/tend-app/tend/internal/command"
 	"github.com/tend-app/tend/internal/keys"
 )
 
@@ -20,6 +22,11 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 	}
 	switch ev.Action {
 	case "closed", "reopened", "edited", "synchronize":
+	case "labeled", "unlabeled":
+		if !strings.EqualFold(ev.Label.Name, command.SkipLabel) {
+			return ignore(ctx, "pull request "+ev.Action)
+		}
+		// Removing the skip label hands the PR back to tend.
 	default:
 		return ignore(ctx, "pull request "+ev.Action)
 	}

@@ -59,7 +59,7 @@ type Task struct {
 }
 
 // Render renders the named template ("system", "push", "release",
-// "issue", "continue").
+// "issue", "continue", "instructions").
 func Render(name string, data any) (string, error) {
 	var b strings.Builder
 	if err := templates.ExecuteTemplate(&b, name+".md.tmpl", data); err != nil {

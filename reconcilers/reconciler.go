@@ -36,6 +36,8 @@ type Request struct {
 	Attempt int
 	// Delivery is the last webhook delivery that asked for the key.
 	Delivery string
+	// Steering is what people asked through commands and buttons.
+	Steering Steering
 	Log      zerolog.Logger
 }
 

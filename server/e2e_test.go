@@ -67,7 +67,7 @@ type world struct {
 	secrets []string
 }
 
-func startWorld(t *testing.T, env map[string]string) *world {
+func startWorld(t *testing.T, env map[string]string, beforeStart ...func(gh *fakegithub.Server)) *world {
 	t.Helper()
 	gh := fakegithub.New(t)
 	gh.AddInstallation(1, "Codertocat")
@@ -76,6 +76,9 @@ func startWorld(t *testing.T, env map[string]string) *world {
 		"docs/guide.md":     "guide\n",
 		".github/tend.yaml": helloConfig,
 	})
+	for _, f := range beforeStart {
+		f(gh)
+	}
 	logs := &syncBuffer{}
 	full := map[string]string{
 		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),
@@ -296,6 +299,20 @@ func TestExamplesProduceExpectedKeys(t *testing.T) {
 	})
 	wantKeys(t, "tend check run re-run", w.deliver(t, "check_run", cr), prKey)
 	wantKeys(t, "another app's check run", w.deliver(t, "check_run", withInstallation(t, example(t, "check_run", "rerequested", nil), 1, nil)))
+	for id, want := range map[string][]string{"reconcile": {prKey}, "recreate": {prKey}, "self-destruct": nil} {
+		action := withInstallation(t, cr, 1, func(m map[string]any) {
+			m["action"] = "requested_action"
+			m["requested_action"] = map[string]any{"identifier": id}
+		})
+		wantKeys(t, "button "+id, w.deliver(t, "check_run", action), want...)
+	}
+	for lbl, want := range map[string][]string{"tend/skip": {prKey}, "bug": nil} {
+		unlabeled := withInstallation(t, prEv, 1, func(m map[string]any) {
+			m["action"] = "unlabeled"
+			m["label"] = map[string]any{"name": lbl}
+		})
+		wantKeys(t, "PR unlabeled "+lbl, w.deliver(t, "pull_request", unlabeled), want...)
+	}
 
 	// installations: the repositories added are resynced.
 	inst := withInstallation(t, example(t, "installation_repositories", "added", nil), 1, nil)
@@ -484,14 +501,19 @@ func TestRiverUIBehindPassword(t *testing.T) {
 // the delivery is not lost: the repository is enqueued for a full resync,
 // which reaches every rule's paths once GitHub answers again.
 func TestUnmappedEventResyncsRepository(t *testing.T) {
-	w := startWorld(t, nil)
-	w.gh.Fail("GET", "/repos/{owner}/{repo}/contents/{path}", 1, 502, nil)
+	// GitHub fails every file read from before tend starts (so that its
+	// first discovery cannot cache the config either) until the push has
+	// been taken in.
+	w := startWorld(t, nil, func(gh *fakegithub.Server) {
+		gh.Fail("GET", "/repos/{owner}/{repo}/contents/{path}", -1, 502, nil)
+	})
 	body := withInstallation(t, example(t, "push", "", func(m map[string]any) bool { return m["ref"] == "refs/heads/master" }), 1, func(m map[string]any) {
 		m["before"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 		m["created"] = false
 		m["commits"] = []any{map[string]any{"id": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "modified": []any{"README.md"}}}
 	})
 	wantKeys(t, "push while the config is unreadable", w.deliver(t, "push", body), "codertocat/hello-world")
+	w.gh.ClearFaults()
 	// The agent has no credentials here, so each path run reports that in a
 	// failing check run: one per path proves the resync reached them all.
 	reached := testwait.Until(30*time.Second, func() bool {

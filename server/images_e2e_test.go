@@ -35,7 +35,7 @@ spec:
 }
 
 func dockerfile(base string) string {
-	return "# syntax=docker/dockerfile:1\nFROM --platform=$BUILDPLATFORM " + base + " AS build\nRUN make\n\nFROM build\nCMD [\"/app\"]\n"
+	return "# Build the app, then run it.\nFROM --platform=$BUILDPLATFORM " + base + " AS build\nRUN make\n\nFROM build\nCMD [\"/app\"]\n"
 }
 
 // The whole vertical slice, driven only by GitHub's webhooks: a push ends in

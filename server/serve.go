@@ -28,6 +28,7 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -167,12 +168,13 @@ func (a *app) wire(ctx context.Context) error {
 	configs := config.NewCache(config.NewLoader(), a.st)
 
 	manager := &changes.Manager{Identity: a.identity, Counter: a.st}
+	pipeline := &commands.Pipeline{Identity: a.identity, PRs: manager}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {
 		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")
 	}
 	agentRec := &agent.Reconciler{
-		Changes: manager, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
+		Changes: manager, Requests: pipeline, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
 		Budgets:     agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall},
 		DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
 	}
@@ -189,6 +191,7 @@ func (a *app) wire(ctx context.Context) error {
 		Forget:         a.st,
 		Meta:           a.st,
 		Schedule:       a.st,
+		Commands:       pipeline,
 	}
 	discover := &worker.Discoverer{Clients: clients, Known: a.st}
 	opts := queueOptions(s, log, a.reg)

@@ -74,7 +74,7 @@ func local(paths []string) []string {
 // queue or the database: a reconciler is a function of GitHub's state.
 func TestReconcilersImportNoQueueOrDatabase(t *testing.T) {
 	pkgs := listPackages(t)
-	for _, name := range []string{"reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent", "reconcilers/agent/worktree"} {
+	for _, name := range []string{"reconcilers", "reconcilers/commands", "reconcilers/changes", "reconcilers/images", "reconcilers/agent", "reconcilers/agent/worktree"} {
 		p, ok := pkgs[module+"/"+name]
 		if !ok {
 			t.Fatalf("package %s is missing", name)
@@ -99,18 +99,20 @@ func TestImportsPointDown(t *testing.T) {
 		"internal/clip":              {},
 		"internal/toolschema":        {},
 		"internal/botpr":             {"internal/keys"},
+		"internal/command":           {"internal/clip"},
 		"internal/config":            {"internal/keys"},
 		"internal/store":             {"internal/config", "internal/keys"},
 		"reconcilers":                {"internal/config", "internal/keys"},
 		"internal/queue":             {"internal/store", "internal/config", "internal/keys", "reconcilers"},
-		"handlers":                   {"internal/clip", "internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
+		"handlers":                   {"internal/clip", "internal/command", "internal/queue", "internal/store", "internal/config", "internal/keys", "internal/botpr", "internal/imagename"},
 		"prompts":                    {},
 		"reconcilers/changes":        {"internal/clip", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/images":         {"reconcilers", "reconcilers/changes", "internal/imagename", "internal/botpr", "internal/config", "internal/keys"},
 		"reconcilers/agent/worktree": {"internal/clip", "internal/toolschema", "reconcilers/changes", "internal/botpr", "internal/config", "internal/keys"},
-		"reconcilers/agent":          {"internal/clip", "internal/toolschema", "reconcilers", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
+		"reconcilers/commands":       {"internal/clip", "internal/command", "internal/botpr", "internal/keys"},
+		"reconcilers/agent":          {"internal/clip", "internal/toolschema", "reconcilers", "reconcilers/commands", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
+		"internal/worker":            {"reconcilers", "reconcilers/commands", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
 		"internal/pace":              {"internal/store", "reconcilers"},
-		"internal/worker":            {"reconcilers", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
 	}
 	all := listPackages(t)
 	for path, p := range all {

@@ -31,6 +31,8 @@ type State struct {
 	HumanNotified bool `json:"human,omitempty"`
 	// Extra carries bookkeeping of individual reconcilers.
 	Extra map[string]string `json:"extra,omitempty"`
+	// Cmd is the comment-command bookkeeping of a path key (see Commands).
+	Cmd *Commands `json:"cmd,omitempty"`
 }
 
 const (

@@ -26,11 +26,27 @@ const (
 	maxLabels            = 10
 	maxLabelLen          = 50
 	maxReleaseSources    = 50
+	maxIgnores           = 100
 	currentSchemaVersion = 1
 )
 
 // Reconcilers lists the reconciler names a rule may use.
 var Reconcilers = []string{ReconcilerImages, ReconcilerAgent}
+
+// How far the images reconciler moves a tag (a rule's `update`).
+const (
+	// UpdateDigest pins the tag's current digest and never changes the tag.
+	UpdateDigest = "digest"
+	// UpdatePatch moves to the newest tag with the same major and minor.
+	UpdatePatch = "patch"
+	// UpdateMinor moves to the newest tag with the same major.
+	UpdateMinor = "minor"
+	// UpdateMajor moves to the newest tag.
+	UpdateMajor = "major"
+)
+
+// UpdateModes lists the values of a rule's `update`, narrowest first.
+var UpdateModes = []string{UpdateDigest, UpdatePatch, UpdateMinor, UpdateMajor}
 
 // Config is a parsed, validated `.github/tend.yaml`.
 type Config struct {
@@ -57,7 +73,13 @@ type Rule struct {
 	// Edits are the globs the agent may write to; empty means "only the
 	// key's own path".
 	Edits []string
-	On    Triggers
+	// Update is how far the images reconciler moves tags: one of
+	// UpdateModes, UpdateDigest when the file says nothing.
+	Update string
+	// Ignore lists image names or globs ("ghcr.io/acme/*") the images
+	// reconciler never touches.
+	Ignore []string
+	On     Triggers
 	// Line is where the rule starts in the file, for error reports.
 	Line int
 }

@@ -48,6 +48,12 @@ func TestParseFull(t *testing.T) {
 	if never.On.Resync != 0 || !never.Matches("a/b/Containerfile") {
 		t.Errorf("never = %+v", never)
 	}
+	if never.Update != UpdateMinor || strings.Join(never.Ignore, ",") != "ghcr.io/acme/**,docker.io/library/busybox" {
+		t.Errorf("never: update %q, ignore %q", never.Update, never.Ignore)
+	}
+	if pin.Update != UpdateDigest || len(pin.Ignore) != 0 {
+		t.Errorf("pin-images: update %q (want the default digest), ignore %q", pin.Update, pin.Ignore)
+	}
 	if got := cfg.RulesFor("docs/x.md"); len(got) != 1 || got[0].Name != "docs" {
 		t.Errorf("RulesFor = %+v", got)
 	}
@@ -81,6 +87,10 @@ func TestParseErrors(t *testing.T) {
 		{"not a map", "- a\n", []string{`the top level must be a mapping`}},
 		{"limit", "version: 1\npull_requests: {limit: 0, labels: [\"\"]}\nrules: []\n", []string{`limit must be between 1 and 100`, `empty label`}},
 		{"issues without edits", "version: 1\nrules:\n  - {name: a, reconciler: agent, prompt: p, paths: [x], on: {issues: {label: l}}}\n", []string{`issue requests need "edits"`}},
+		{"bad update", "version: 1\nrules:\n  - name: a\n    reconciler: images\n    paths: [x]\n    update: latest\n", []string{`x.yaml:6:13: rule "a".update: unknown value "latest" (known: digest, patch, minor, major)`}},
+		{"update type", "version: 1\nrules:\n  - {name: a, reconciler: images, paths: [x], update: [minor]}\n", []string{`x.yaml:3:55: rule "a".update must be a string, found a list`}},
+		{"bad ignore", "version: 1\nrules:\n  - name: a\n    reconciler: images\n    paths: [x]\n    ignore: [nginx, \"nginx@sha256:ab\", \"a[\", \" x\", 3]\n", []string{`x.yaml:6:21: rule "a".ignore: "nginx@sha256:ab" must be an image name or glob`, `x.yaml:6:40: rule "a".ignore: "a[" is not a valid glob`, `x.yaml:6:46: rule "a".ignore: " x" must be an image name`, `x.yaml:6:52: rule "a".ignore: each entry must be a string`}},
+		{"agent update", "version: 1\nrules:\n  - {name: a, reconciler: agent, prompt: p, paths: [x], update: minor, ignore: [x]}\n", []string{`x.yaml:3:57: rule "a": "update" is only read by the images reconciler`, `x.yaml:3:72: rule "a": "ignore" is only read by the images reconciler`}},
 		{"empty paths", "version: 1\nrules:\n  - {name: a, reconciler: images, paths: []}\n", []string{`paths: the list is empty`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -309,7 +309,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	return out
 }
 
-var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "on"}
+var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "update", "ignore", "on"}
 
 // rule parses one item of "rules". It reports false when the item has
 // errors (recorded in p).
@@ -318,12 +318,12 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	if n == nil {
 		return Rule{}, false
 	}
-	r := Rule{Line: n.Line, On: Triggers{Push: true, Resync: DefaultResync}}
+	r := Rule{Line: n.Line, Update: UpdateDigest, On: Triggers{Push: true, Resync: DefaultResync}}
 	errsBefore := len(p.errs)
 	what := ruleLabel(n, index)
 	var fields ruleNodes
 	p.mapping(n, what, ruleFields, func(key string, k, v *yaml.Node) {
-		p.ruleField(&r, &fields, key, v, what)
+		p.ruleField(&r, &fields, key, k, v, what)
 	})
 	if n.Kind != yaml.MappingNode {
 		return Rule{}, false
@@ -359,10 +359,11 @@ func ruleLabel(n *yaml.Node, index int) string {
 // need (nil when absent).
 type ruleNodes struct {
 	name, reconciler, prompt, edits, issues *yaml.Node
+	imagesOnly                              []*yaml.Node // keys only the images reconciler reads
 }
 
 // ruleField parses the field key of a rule into r.
-func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, v *yaml.Node, what string) {
+func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, k, v *yaml.Node, what string) {
 	switch key {
 	case "name":
 		fields.name = v
@@ -396,13 +397,25 @@ func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, v *yaml.Node,
 	case "edits":
 		fields.edits = v
 		r.Edits = p.globs(v, what+".edits")
+	case "update":
+		fields.imagesOnly = append(fields.imagesOnly, k)
+		if s, ok := p.str(v, what+".update"); ok {
+			if !slices.Contains(UpdateModes, s) {
+				p.errorf(v, "%s.update: unknown value %q (known: %s)", what, s, strings.Join(UpdateModes, ", "))
+			}
+			r.Update = s
+		}
+	case "ignore":
+		fields.imagesOnly = append(fields.imagesOnly, k)
+		r.Ignore = p.imageGlobs(v, what+".ignore")
 	case "on":
 		fields.issues = p.triggers(v, what, &r.On)
 	}
 }
 
 // reconcilerFields checks the fields that only one reconciler reads: the
-// agent needs a prompt (and edits to answer issues); images takes neither.
+// agent needs a prompt (and edits to answer issues) and takes no update or
+// ignore; images takes neither prompt nor edits.
 func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNodes, what string) {
 	switch reconciler {
 	case ReconcilerAgent:
@@ -411,6 +424,9 @@ func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNo
 		}
 		if fields.issues != nil && fields.edits == nil {
 			p.errorf(fields.issues, "%s: issue requests need \"edits\": the globs the agent may write when answering an issue", what)
+		}
+		for _, k := range fields.imagesOnly {
+			p.errorf(k, "%s: %q is only read by the images reconciler", what, k.Value)
 		}
 	case ReconcilerImages:
 		if fields.prompt != nil {
@@ -443,6 +459,28 @@ func (p *parser) globs(n *yaml.Node, what string) []string {
 		if rn := p.resolve(n); rn != nil && rn.Kind == yaml.SequenceNode && len(rn.Content) == 0 {
 			p.errorf(n, "%s: the list is empty", what)
 		}
+	}
+	return out
+}
+
+// imageGlobs reads a list of image names or globs such as "nginx",
+// "docker.io/library/*" or "ghcr.io/acme/**".
+func (p *parser) imageGlobs(n *yaml.Node, what string) []string {
+	out := []string{}
+	p.strings(n, what, func(s string, n *yaml.Node) {
+		switch {
+		case strings.TrimSpace(s) == "" || s != strings.TrimSpace(s):
+			p.errorf(n, "%s: %q must be an image name or glob without spaces around it", what, s)
+		case strings.ContainsAny(s, "@ \t\x00\\"):
+			p.errorf(n, "%s: %q must be an image name or glob, without a digest or spaces", what, s)
+		case !doublestar.ValidatePattern(s):
+			p.errorf(n, "%s: %q is not a valid glob", what, s)
+		case !slices.Contains(out, s):
+			out = append(out, s)
+		}
+	})
+	if len(out) > maxIgnores {
+		p.errorf(n, "%s: at most %d entries", what, maxIgnores)
 	}
 	return out
 }

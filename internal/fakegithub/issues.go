@@ -471,6 +471,10 @@ func (c *call) issue(rp *repo) *issue {
 		return nil
 	}
 	is := rp.issues[n]
+	if is == nil && rp.deleted[n] {
+		c.fail(http.StatusGone, "This issue was deleted")
+		return nil
+	}
 	if is == nil {
 		c.notFound()
 		return nil

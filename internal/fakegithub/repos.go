@@ -23,6 +23,7 @@ type repo struct {
 	nextNumber    int
 	labels        map[string]*label // by lower-case name
 	perms         map[string]string // lower-case login → role
+	deleted       map[int]bool      // numbers of deleted issues (410 Gone)
 	releases      []*release
 	createdAt     time.Time
 	pushedAt      time.Time

@@ -40,6 +40,7 @@ type hookQueue struct {
 	pending    []Delivery
 	inFlight   bool
 	deliveries []Delivery
+	drop       int // the next deliveries to lose (see DropWebhooks)
 	closed     bool
 	client     *http.Client
 	ctx        context.Context
@@ -88,6 +89,14 @@ func (q *hookQueue) run() {
 		}
 		d := q.pending[0]
 		q.pending = q.pending[1:]
+		if q.drop > 0 {
+			q.drop--
+			d.Time, d.Err = time.Now(), "dropped: the test lost this delivery"
+			q.deliveries = append(q.deliveries, d)
+			q.cond.Broadcast()
+			q.mu.Unlock()
+			continue
+		}
 		q.inFlight = true
 		url, secret := q.url, q.secret
 		q.mu.Unlock()

@@ -226,7 +226,7 @@ func TestKillNineMidRun(t *testing.T) {
 		o.RescueAfter = 2 * time.Second
 		o.ClientID = "replacement"
 		startQueue(t, st, rec, o)
-		testwait.For(t, 90*time.Second, func() bool {
+		testwait.For(t, 3*time.Minute, func() bool {
 			return rec.count(keyA.String()) == 1 && len(liveJobs(t, q, keyA.String())) == 0
 		}, "the rescued key to run again and complete")
 		if dead, _ := q.DeadLetters(ctx); len(dead) != 0 {

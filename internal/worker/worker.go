@@ -19,6 +19,7 @@ import (
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 )
 
 // ConfigReporter tells a repository's people that its config is invalid
@@ -67,6 +68,8 @@ type Worker struct {
 	Forget         Forgetter
 	Meta           RepoMeta
 	Schedule       RuleSchedule
+	// Commands reads comment commands before each path or issue key runs.
+	Commands *commands.Pipeline
 	// MaxPaths bounds the keys one rule resync enqueues (default 5000).
 	MaxPaths int
 	// MaxTrees bounds the tree requests of one rule resync when GitHub
@@ -152,9 +155,10 @@ func (w *Worker) syncRepo(ctx context.Context, log zerolog.Logger, client *githu
 		return reconcilers.Result{}, fmt.Errorf("read repository: %w", err)
 	}
 	w.rememberBranch(ctx, k, repo.GetDefaultBranch())
-	// Report on the config when it changed, or may have: a webhook handler
-	// may have cached the new file before this run saw it.
-	report := w.ConfigReporter != nil && (changed || mayHaveChangedConfig(trigger))
+	// Report on the config when it changed, or may have (a webhook handler
+	// may have cached the new file before this run saw it), or when people
+	// re-ran the config's check run.
+	report := w.ConfigReporter != nil && (changed || mayHaveChangedConfig(trigger) || strings.HasPrefix(trigger, "check_run"))
 	if len(loaded.Invalid) > 0 {
 		log.Warn().Str("config", loaded.Path).Str("errors", loaded.Invalid.Error()).Msg("invalid config; nothing runs until it is fixed")
 		if report {
@@ -348,6 +352,13 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	if k.Kind() == keys.KindPath && !rule.Matches(k.Path) {
 		return w.unmatchedPath(ctx, client, k)
 	}
+	steer, err := w.steer(ctx, client, run, rule)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	if steer.outcome != "" {
+		return reconcilers.Result{Outcome: steer.outcome}, w.finishSteer(ctx, steer, run, nil)
+	}
 	branch, err := w.defaultBranch(ctx, client, k)
 	if err != nil {
 		return reconcilers.Result{}, err
@@ -355,8 +366,12 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	res, err := rec.Reconcile(ctx, reconcilers.Request{
 		Key: k, Rule: rule, Config: loaded.Config, DefaultBranch: branch, Client: client,
 		InstallationID: installationID, Trigger: run.Trigger, Attempt: run.Attempt, Delivery: run.Delivery,
-		Log: log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
+		Steering: steer.steering,
+		Log:      log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
 	})
+	if ferr := w.finishSteer(ctx, steer, run, classify(err)); ferr != nil {
+		return reconcilers.Result{}, ferr
+	}
 	if errors.Is(err, changes.ErrBranchNotFound) {
 		// Renamed or deleted default branch: ask GitHub next time.
 		w.branchCache().Remove(k.FullName())

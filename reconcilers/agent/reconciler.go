@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent/worktree"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -44,6 +44,9 @@ type Memo struct {
 // Reconciler is the agent reconciler.
 type Reconciler struct {
 	Changes *changes.Manager
+	// Requests keeps tend's status comment on request issues (nil: tend
+	// comments once per outcome instead).
+	Requests *commands.Pipeline
 	// Model is nil when no credentials are configured; ModelErr says why.
 	Model     Model
 	ModelErr  error
@@ -80,6 +83,9 @@ type run struct {
 	relRepo  string
 	inputs   string
 	checkRun int64 // the in-progress check run, if one was created
+	// recreate: the run regenerates the PR from the base branch, so the
+	// PR's own changes (and people's commits) are not its starting point.
+	recreate bool
 }
 
 // prHead is the head commit of the key's open PR, or "".
@@ -139,7 +145,7 @@ func (r *Reconciler) begin(ctx context.Context, req reconcilers.Request) (*run, 
 	if err != nil {
 		return nil, err
 	}
-	rn := &run{req: req, k: k, base: base}
+	rn := &run{req: req, k: k, base: base, recreate: req.Steering.Recreate}
 	pr, st, err := r.Changes.PR(ctx, req.Client, k.Owner, k.Repo, k)
 	if err != nil {
 		return nil, err
@@ -151,27 +157,22 @@ func (r *Reconciler) begin(ctx context.Context, req reconcilers.Request) (*run, 
 }
 
 // readIssue reads the issue of an issue key. The run is done when the
-// number names a pull request, or when the issue is closed or lost its
-// label (the key's PR is closed).
+// number names a pull request, or when the request was withdrawn — the
+// issue was closed, lost its label, or was deleted — and the key's PR is
+// closed.
 func (r *Reconciler) readIssue(ctx context.Context, rn *run) (reconcilers.Result, bool, error) {
-	req, k, client := rn.req, rn.k, rn.req.Client
-	is, _, err := client.Issues.Get(ctx, k.Owner, k.Repo, k.Issue)
-	if err != nil {
-		return reconcilers.Result{}, true, fmt.Errorf("read issue #%d: %w", k.Issue, err)
-	}
-	if is.IsPullRequest() {
+	k, client := rn.k, rn.req.Client
+	is, withdrawn, err := r.readRequest(ctx, client, k, rn.req.Rule.On.IssueLabel)
+	switch {
+	case err != nil:
+		return reconcilers.Result{}, true, err
+	case is == nil:
 		return reconcilers.Result{Outcome: "not-an-issue"}, true, nil
-	}
-	labelled := slices.ContainsFunc(is.Labels, func(l *github.Label) bool { return strings.EqualFold(l.GetName(), req.Rule.On.IssueLabel) })
-	if is.GetState() == "open" && labelled {
+	case withdrawn == "":
 		rn.issue = is
 		return reconcilers.Result{}, false, nil
 	}
-	why := fmt.Sprintf("Issue #%d was closed, so this pull request is no longer needed.", k.Issue)
-	if is.GetState() == "open" {
-		why = fmt.Sprintf("Issue #%d no longer carries the `%s` label, so tend no longer works on it. Closing this pull request.", k.Issue, req.Rule.On.IssueLabel)
-	}
-	out, err := r.Changes.Close(ctx, client, k.Owner, k.Repo, k, why)
+	out, err := r.Changes.Close(ctx, client, k.Owner, k.Repo, k, withdrawn)
 	if err != nil {
 		return reconcilers.Result{}, true, err
 	}
@@ -216,8 +217,9 @@ func (r *Reconciler) readRelease(ctx context.Context, rn *run) {
 }
 
 // skip ends the run without the model when nothing it depends on changed
-// since the last run, or when people pushed to the PR (the change manager
-// says so once and leaves it alone; the agent spends no tokens on it).
+// since the last run (unless people asked for a run), or when people
+// pushed to the PR and did not ask to recreate it (the change manager says
+// so once and leaves it alone; the agent spends no tokens on it).
 func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, bool, error) {
 	k := rn.k
 	memo, err := r.Usage.GetAgentMemo(ctx, k.String())
@@ -225,11 +227,12 @@ func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, boo
 		return reconcilers.Result{}, true, err
 	}
 	head := rn.prHead()
-	if memo.Inputs == rn.inputs && memo.Head == head {
+	asked := rn.req.Steering.Fresh || rn.recreate
+	if memo.Inputs == rn.inputs && memo.Head == head && !asked {
 		r.Metrics.record("unchanged", nil)
 		return reconcilers.Result{Outcome: "unchanged"}, true, nil
 	}
-	if rn.pr == nil || head == rn.st.Head {
+	if rn.pr == nil || head == rn.st.Head || rn.recreate {
 		return reconcilers.Result{}, false, nil
 	}
 	out, err := r.Changes.Apply(ctx, rn.req.Client, k.Owner, k.Repo, r.change(rn))
@@ -377,6 +380,7 @@ func (r *Reconciler) newLoop(ctx context.Context, rn *run, day string) (*loop, *
 func (r *Reconciler) land(ctx context.Context, rn *run, rec *Record, tree *worktree.Tree, prFiles map[string]*[]byte, target string) (reconcilers.Result, error) {
 	k := rn.k
 	c := r.change(rn)
+	c.Fresh = c.Fresh && rn.checkRun == 0 // the run's own check run is fresh
 	c.Details = trace(rec)
 	if rec.Ending == EndSubmitted {
 		files, err := tree.Changes(ctx)
@@ -437,7 +441,8 @@ func (r *Reconciler) reportUnfinished(ctx context.Context, rn *run, rec *Record,
 
 // change is the key's Change with everything but its files.
 func (r *Reconciler) change(rn *run) *changes.Change {
-	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger)}
+	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger),
+		Fresh: rn.req.Steering.Fresh, Recreate: rn.recreate}
 	if rn.k.Kind() == keys.KindIssue {
 		c.Fixes = rn.k.Issue
 	}
@@ -481,10 +486,14 @@ func (r *Reconciler) inputsHash(rn *run, fileSHA string) string {
 			h.Write([]byte{0})
 		}
 	}
-	w("v1", r.ModelName, rn.req.Rule.Name, rn.req.Rule.Prompt, strings.Join(rn.req.Rule.Edits, "\x01"), rn.k.String(), fileSHA)
+	w("v2", r.ModelName, rn.req.Rule.Name, rn.req.Rule.Prompt, strings.Join(rn.req.Rule.Edits, "\x01"), rn.k.String(), fileSHA)
 	if rn.issue != nil {
-		w(rn.issue.GetTitle(), rn.issue.GetBody(), strconv.Itoa(rn.issue.GetComments()))
+		// Comments on the request are not inputs: only accepted commands
+		// (which ask for a run themselves) and edits to the request are.
+		w(rn.issue.GetTitle(), rn.issue.GetBody())
 	}
+	w("instructions", strconv.Itoa(len(rn.req.Steering.Instructions)))
+	w(rn.req.Steering.Instructions...)
 	if rn.release != nil {
 		w(rn.relRepo, rn.release.GetTagName())
 	}

@@ -24,7 +24,7 @@ const maxPRFiles = 200
 func (r *Reconciler) source(ctx context.Context, rn *run) (worktree.Source, map[string]*[]byte, error) {
 	client, k := rn.req.Client, rn.k
 	base := worktree.GitHubSource(client, k.Owner, k.Repo, rn.base.Tree)
-	if rn.pr == nil {
+	if rn.pr == nil || rn.recreate {
 		return base, nil, nil
 	}
 	head := rn.pr.GetHead().GetSHA()
@@ -131,7 +131,8 @@ func (r *Reconciler) prompts(ctx context.Context, rn *run, tree *worktree.Tree, 
 	if err != nil {
 		return "", "", err
 	}
-	if rn.pr != nil {
+	task.Instructions = strings.Join(req.Steering.Instructions, "\n\n")
+	if rn.pr != nil && !rn.recreate {
 		for p := range prFiles {
 			task.PRFiles = append(task.PRFiles, p)
 		}
@@ -143,6 +144,12 @@ func (r *Reconciler) prompts(ctx context.Context, rn *run, tree *worktree.Tree, 
 			return "", "", err
 		}
 		text += "\n" + cont
+	} else if task.Instructions != "" {
+		more, err := prompts.Render("instructions", task)
+		if err != nil {
+			return "", "", err
+		}
+		text += "\n" + more
 	}
 	return sys, text, nil
 }
@@ -234,12 +241,16 @@ func (r *Reconciler) writersComments(ctx context.Context, client *github.Client,
 func (r *Reconciler) answerIssue(ctx context.Context, rn *run, rec *Record, out changes.Outcome) error {
 	var msg string
 	switch {
-	case out.Action == "pr-opened":
-		msg = fmt.Sprintf("tend opened #%d for this request.", out.PR)
+	case out.PR != 0 && (out.Action == "pr-opened" || out.Action == "pr-updated" || out.Action == "up-to-date"):
+		msg = fmt.Sprintf("tend is answering this request in #%d.\n\nLast run: %s.", out.PR, strings.ToLower(outcomeText(rec.Ending, out.Action)))
 	case rec.Ending == EndNoChange:
 		msg = "tend looked at this request and changed nothing:\n\n> " + strings.ReplaceAll(clip.Text(rec.Rationale, 2000, truncated), "\n", "\n> ")
 	default:
 		return nil
+	}
+	if r.Requests != nil {
+		// One comment, kept up to date, instead of one per run.
+		return r.Requests.SetIssueStatus(ctx, rn.req.Client, rn.k, msg)
 	}
 	_, _, err := rn.req.Client.Issues.CreateComment(ctx, rn.k.Owner, rn.k.Repo, rn.k.Issue, &github.IssueComment{Body: github.Ptr(msg)})
 	if err != nil {

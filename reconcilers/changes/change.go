@@ -45,6 +45,11 @@ type Change struct {
 	Incomplete bool
 	// Extra is bookkeeping a reconciler keeps in the PR's state block.
 	Extra map[string]string
+	// Fresh asks for a check run on the PR head even when nothing changed;
+	// Recreate asks to regenerate the PR from the base branch over commits
+	// people pushed, and to propose a declined change again (see
+	// reconcilers.Steering).
+	Fresh, Recreate bool
 }
 
 // FileChange is one file of a Change.

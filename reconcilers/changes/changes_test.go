@@ -80,7 +80,7 @@ func TestPostCheckLimits(t *testing.T) {
 		t.Errorf("requests for 120 annotations: %v; want a create and 2 updates", checkReqs)
 	}
 	runs := gh.CheckRuns("acme/web")
-	if len(runs) != 1 || len(runs[0].Actions) != 1 || runs[0].Conclusion != "neutral" {
+	if len(runs) != 1 || len(runs[0].Actions) != 2 || runs[0].Actions[1].Identifier != ActionRecreate || runs[0].Conclusion != "neutral" {
 		t.Fatalf("check runs = %+v", runs)
 	}
 	if n := utf8.RuneCountInString(runs[0].Output.Summary); n > maxOutputChars {

@@ -19,6 +19,12 @@ const (
 	maxTitleChars       = 255
 )
 
+// The identifiers of the buttons on tend's check runs.
+const (
+	ActionReconcile = "reconcile"
+	ActionRecreate  = "recreate"
+)
+
 // CheckName is the name of the check run of a rule.
 func CheckName(rule string) string { return "tend / " + rule }
 
@@ -94,7 +100,10 @@ func PostCheck(ctx context.Context, client *github.Client, owner, repo string, c
 		Output:     out,
 	}
 	if ch.Reconcilable {
-		opts.Actions = []*github.CheckRunAction{{Label: "Reconcile now", Description: "Run tend for this key again", Identifier: "reconcile"}}
+		opts.Actions = []*github.CheckRunAction{
+			{Label: "Reconcile now", Description: "Run tend for this key again", Identifier: ActionReconcile},
+			{Label: "Recreate", Description: "Regenerate from the base branch", Identifier: ActionRecreate},
+		}
 	}
 	run, _, err := client.Checks.CreateCheckRun(ctx, owner, repo, opts)
 	if err != nil {

@@ -68,7 +68,8 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 	}
 	// A person closed this proposal without merging it: it is not made
 	// again until the desired state changes.
-	declined := pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash
+	// `/reconcile recreate` proposes it again.
+	declined := pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash && !c.Recreate
 	if len(diff) == 0 || declined {
 		// Nothing to propose: the key neither waits for a PR slot nor
 		// holds one (its PR, if any, is closed).
@@ -97,9 +98,11 @@ func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo 
 // conflicts with it.
 func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, st botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
 	out := Outcome{PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
-	if pr.GetHead().GetSHA() != st.Head {
-		// People's commits are never overwritten, nor their branch
-		// deleted, even when the base branch caught up.
+	// People's commits are never overwritten, nor their branch deleted,
+	// even when the base branch caught up — unless they asked for it with
+	// `/reconcile recreate`.
+	overwrite := pr.GetHead().GetSHA() != st.Head
+	if overwrite && !c.Recreate {
 		return m.humanEdits(ctx, client, owner, repo, pr, st, c)
 	}
 	if len(diff) == 0 {
@@ -109,7 +112,7 @@ func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owne
 		}
 		return m.resolve(ctx, client, owner, repo, pr, st, c)
 	}
-	if st.Hash == hash && st.BaseHash == c.baseHash() {
+	if st.Hash == hash && st.BaseHash == c.baseHash() && !overwrite {
 		upToDate := st.Base == c.Base.Commit
 		if !upToDate {
 			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
@@ -119,8 +122,7 @@ func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owne
 			upToDate = !conflicting
 		}
 		if upToDate {
-			out.Action = "up-to-date"
-			return out, nil
+			return m.upToDate(ctx, client, owner, repo, out, c, diff)
 		}
 		zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Msg("PR conflicts with the moved base; regenerating")
 	}
@@ -363,7 +365,8 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 		return Outcome{}, fmt.Errorf("update branch %s: %w", branch, err)
 	}
 	st := m.newState(c, hash, head)
-	st.HumanNotified = prev.HumanNotified
+	st.HumanNotified = prev.HumanNotified && !c.Recreate
+	st.Cmd = prev.Cmd
 	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
 		Title: github.Ptr(oneLine(c.Title, 256)),
 		Body:  github.Ptr(renderBody(c, st)),
@@ -413,6 +416,11 @@ func (m *Manager) closePR(ctx context.Context, client *github.Client, owner, rep
 // once.
 func (m *Manager) humanEdits(ctx context.Context, client *github.Client, owner, repo string, pr *github.PullRequest, st botpr.State, c *Change) (Outcome, error) {
 	out := Outcome{Action: "human-edits", PR: pr.GetNumber(), Head: pr.GetHead().GetSHA()}
+	if c.Fresh {
+		if err := m.reportHandsOff(ctx, client, owner, repo, pr, st, c); err != nil {
+			return Outcome{}, err
+		}
+	}
 	if st.HumanNotified {
 		return out, nil
 	}

@@ -4,21 +4,40 @@
 // `nginx:1.25@sha256:…`, and a pinned reference whose tag has since moved gets
 // the new digest. The tag stays in the text so people can read it and so the
 // next run knows what to follow; the digest is what actually gets pulled.
+// A rule may also move tags to newer versions ([Policy.Update]).
 //
-// This package is the pure core of the `images` reconciler. It has three
+// This package is the pure core of the `images` reconciler. It has these
 // parts, and no GitHub code:
 //
 //   - [Find] locates references in one file and returns their exact byte
 //     offsets, plus [Note]s for everything it deliberately left alone.
-//   - [Resolver] turns `name:tag` into a digest; [RegistryResolver] does it
-//     with go-containerregistry (a HEAD of the manifest, credentials from a
-//     keychain with an anonymous fallback, a per-run cache, bounded
-//     concurrency and a per-image timeout).
-//   - [Pin] runs both and splices the new reference text into the original
-//     bytes. Nothing else in the file changes: comments, quoting, ordering,
-//     indentation, CRLF line endings, trailing whitespace and a missing final
-//     newline all survive byte for byte, because files are never
-//     re-serialised.
+//   - [Resolver] turns `name:tag` into a digest and [TagLister] lists a
+//     repository's tags; [RegistryResolver] does both with
+//     go-containerregistry (a HEAD of the manifest, the paginated tag list,
+//     credentials from a keychain with an anonymous fallback, a per-run
+//     cache, bounded concurrency and a per-image timeout). [TagCache] shares
+//     tag lists across runs for a few minutes.
+//   - [Update] (and [Pin], its digest-only form) runs both and splices the
+//     new text into the original bytes, returning one [Change] per
+//     reference: the image, from which tag and digest to which, and the
+//     byte [Edit]s. Nothing else in the file changes: comments, quoting,
+//     ordering, indentation, CRLF line endings, trailing whitespace and a
+//     missing final newline all survive byte for byte, because files are
+//     never re-serialised.
+//
+// # Updates
+//
+// Under `update: digest` (the default) tags never change. Under `patch`,
+// `minor` and `major`, a tag that reads as a version moves to the newest tag
+// of the same repository in the same family and within the bound, then is
+// pinned. A family is the same `v` prefix, the same number of numeric parts
+// and the same suffix: `1.27-alpine` moves to `1.28-alpine`, never to `1.28`
+// or `1.28.1-alpine`; a trailing `-rN` (Bitnami's rebuilds) orders tags
+// within a family. Pre-releases (`-rc.1`, `rc1`, `beta2`, `a1`) are chosen
+// only when the current tag is one; tags that are not versions (`latest`,
+// `stable`, `nonroot`) and date-like numbers next to small majors
+// (alpine's `20240923` beside `3`) never replace one another. Images
+// matching a rule's `ignore` globs are left alone with a note.
 //
 // # Formats
 //
@@ -26,22 +45,37 @@
 // content (see [Find]):
 //
 //   - Dockerfiles and Containerfiles: `FROM [--platform=…] image [AS name]`,
-//     `COPY --from=image` and `RUN --mount=…,from=image`. Names of earlier
-//     stages, stage numbers and `scratch` are not images. Line continuations,
-//     heredocs and the `# escape=` directive are understood.
+//     `COPY --from=image`, `RUN --mount=…,from=image` and the
+//     `# syntax=image` parser directive. Names of earlier stages, stage
+//     numbers and `scratch` are not images. Line continuations, heredocs
+//     and parser directives are read as BuildKit reads them (leading
+//     blanks, any case). `FROM $BASE` and `FROM ${BASE}` follow a global
+//     `ARG BASE=image` (declared before the first FROM) and pin the default
+//     where it is written; other uses of ARGs in FROM are noted.
 //   - GitHub Actions workflows (.github/workflows/*.yml): `jobs.*.container`
-//     (a string, or a mapping with `image`), `jobs.*.services.*.image`, and
+//     and `jobs.*.services.*` (each a string, or a mapping with `image`), and
 //     `jobs.*.steps[*].uses: docker://image`. `uses: owner/action@ref` is not
 //     an image and is never touched.
 //   - Action metadata (action.yml): `runs.image: docker://image` and
 //     `runs.steps[*].uses: docker://image`.
-//   - Compose files: `services.*.image`, following `<<: *anchor` merges. A
-//     service that also has `build` is skipped: there `image` names the image
-//     the build produces, and a digest cannot be a build's tag.
-//   - Any other YAML (Kubernetes manifests, Helm values, CRDs, …): every
-//     `image:` key whose value is a plain or quoted string, in every document
-//     of a multi-document file. Mappings such as Helm's
-//     `image: {repository: …, tag: …}` are not references and are skipped.
+//   - Compose files: `services.*.image`, following `<<: *anchor` merges, or
+//     in version-1 files without `services`, each top-level service's
+//     `image`. A service that also has `build` is skipped: there `image`
+//     names the image the build produces, and a digest cannot be a build's
+//     tag.
+//   - kustomization.yaml: each `images:` entry with a `newTag` is the
+//     reference `newName|name:newTag`; it is pinned by setting (or adding)
+//     its `digest`, which kustomize combines into `name:tag@digest`.
+//   - Any other YAML (Kubernetes manifests of every kind, Helm values, CRDs,
+//     …), and the rest of a kustomization: every `image:` key whose value is
+//     a plain or quoted string, in every document of a multi-document file;
+//     Kubernetes image volumes (`image: {reference: …}`); Helm-style maps
+//     `image: {registry?, repository, tag, digest?}` (under `image` or any key
+//     ending in "image"), pinned by writing `tag@digest` into the tag
+//     (`tag: "1.27@sha256:…"`) unless a `digest` key exists, which is then
+//     set instead; and an `image: repo/name` string beside a `tag:` key, one
+//     reference over two keys pinned the same way and never through the
+//     string alone.
 //
 // # What is left alone
 //
@@ -53,10 +87,10 @@
 // rewritten. Files over [MaxFileSize] bytes, files that are not valid UTF-8
 // and YAML files that fail to parse yield no references and one note.
 //
-// Not handled, on purpose: Dockerfile `ARG` defaults (only the `FROM` that
-// uses them knows they are images), kustomization `images:` entries and Helm
-// `repository`/`tag` pairs (their digest lives in another field), and
-// comments or prose that mention images.
+// Not handled, on purpose: ARGs that are not used whole by a FROM (only the
+// FROM knows they are images), Helm maps without a tag (the chart's
+// appVersion decides), kustomize entries without `newTag` (the manifests
+// decide), and comments or prose that mention images. Each is noted.
 //
 // A reference without a tag (`nginx`) means `nginx:latest`, and is rewritten
 // to `nginx:latest@sha256:…`. Writing `nginx@sha256:…` would be shorter, but

@@ -2,13 +2,19 @@ package images
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 )
 
 var (
-	// directiveRe matches a parser directive such as `# escape=`` `.
-	directiveRe = regexp.MustCompile(`^#[ \t]*([a-zA-Z][a-zA-Z0-9_]*)[ \t]*=[ \t]*(\S*)[ \t]*$`)
+	// directiveRe matches a parser directive such as `# escape=`` ` as
+	// BuildKit reads them: leading blanks and blanks around the name and
+	// the "=" allowed, the name in any case.
+	directiveRe = regexp.MustCompile(`^[ \t]*#[ \t]*([a-zA-Z][a-zA-Z0-9_]*)[ \t]*=[ \t]*(\S*)[ \t]*$`)
+	// argRefRe matches an image word that is exactly one variable: $NAME
+	// or ${NAME}, the only forms tend follows to an ARG default.
+	argRefRe = regexp.MustCompile(`^\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})$`)
 	// heredocRe matches a heredoc word as BuildKit accepts it: <<EOF,
 	// <<-EOF, <<"EOF", <<'EOF', optionally after a file descriptor.
 	heredocRe = regexp.MustCompile(`^[0-9]*<<(-?)(["']?)([^"'<\s]+)(["']?)$`)
@@ -62,8 +68,8 @@ func isBlank(b byte) bool { return b == ' ' || b == '\t' }
 // continuations (with the escape character from a `# escape=` directive),
 // comment lines inside continuations, and heredoc bodies, which are skipped.
 func (f *finder) dockerfile() {
-	escape := f.dockerEscape()
-	stages := map[string]bool{} // names of the stages defined so far, lower-case
+	escape := f.dockerDirectives()
+	st := &dfState{stages: map[string]bool{}, args: map[string]*dfArg{}}
 	pendingIgnore := false
 	for i := 0; i < len(f.lines); {
 		s, e := f.lineBounds(i)
@@ -81,26 +87,32 @@ func (f *finder) dockerfile() {
 			continue
 		}
 		kw := strings.ToUpper(in.words[0].text)
-		f.dockerInstruction(kw, in.words[1:], in.ignored, stages)
+		f.dockerInstruction(kw, in.words[1:], in.ignored, st)
 		if kw == "RUN" || kw == "COPY" || kw == "ADD" {
 			i = f.skipHeredocs(i, in.words[1:])
 		}
 	}
 }
 
-// dockerEscape returns the escape character: `\` unless a parser
-// directive at the top of the file ("# escape=`") says otherwise. Parser
-// directives come first; the first line that is not one ends them.
-func (f *finder) dockerEscape() byte {
+// dockerDirectives reads the parser directives at the top of the file and
+// returns the escape character: `\` unless "# escape=`" says otherwise.
+// "# syntax=image" names the frontend image BuildKit pulls, a reference like
+// any other. Parser directives come first; the first line that is not one
+// ends them.
+func (f *finder) dockerDirectives() byte {
 	escape := byte('\\')
 	for i := range f.lines {
 		s, e := f.lineBounds(i)
-		m := directiveRe.FindSubmatch(f.content[s:e])
+		m := directiveRe.FindSubmatchIndex(f.content[s:e])
 		if m == nil {
 			break
 		}
-		if strings.EqualFold(string(m[1]), "escape") && len(m[2]) == 1 && (m[2][0] == '`' || m[2][0] == '\\') {
-			escape = m[2][0]
+		key, value := string(f.content[s+m[2]:s+m[3]]), f.content[s+m[4]:s+m[5]]
+		switch {
+		case strings.EqualFold(key, "escape") && len(value) == 1 && (value[0] == '`' || value[0] == '\\'):
+			escape = value[0]
+		case strings.EqualFold(key, "syntax"):
+			f.consider(s+m[4], s+m[5], "Dockerfile # syntax", "")
 		}
 	}
 	return escape
@@ -211,51 +223,121 @@ func (f *finder) skipHeredocs(i int, args []dfToken) int {
 	return i
 }
 
-func (f *finder) dockerInstruction(kw string, args []dfToken, ignored string, stages map[string]bool) {
+// dfState is what a Dockerfile's earlier instructions tell about later ones.
+type dfState struct {
+	stages map[string]bool // names of the stages defined so far, lower-case
+	// args are the ARGs declared before the first FROM, the only ones FROM
+	// can use; fromSeen ends their declaration.
+	args     map[string]*dfArg
+	fromSeen bool
+}
+
+// dfArg is a global ARG; value is nil when it has no default.
+type dfArg struct {
+	value   *dfToken
+	ignored string // the ARG instruction's tend:ignore reason
+}
+
+func (f *finder) dockerInstruction(kw string, args []dfToken, ignored string, st *dfState) {
 	switch kw {
+	case "ARG":
+		if !st.fromSeen {
+			f.dockerArg(args, ignored, st)
+		}
 	case "FROM":
-		// FROM [--platform=…] image [AS name]
-		j := 0
-		for j < len(args) && strings.HasPrefix(args[j].text, "--") {
-			j++
-		}
-		if j >= len(args) {
-			return
-		}
-		f.dockerImage(args[j].unquote(), "Dockerfile FROM", ignored, stages)
-		// A stage is known only after its FROM: `FROM x AS x` pulls image x.
-		if j+2 < len(args) && strings.EqualFold(args[j+1].text, "AS") {
-			stages[strings.ToLower(args[j+2].text)] = true
-		}
+		f.dockerFrom(args, ignored, st)
 	case "COPY":
 		for _, a := range args {
 			if !strings.HasPrefix(a.text, "--") {
 				break
 			}
 			if strings.HasPrefix(a.text, "--from=") {
-				f.dockerImage(a.sub(len("--from=")).unquote(), "Dockerfile COPY --from", ignored, stages)
+				f.dockerImage(a.sub(len("--from=")).unquote(), "Dockerfile COPY --from", ignored, st.stages)
 			}
 		}
 	case "RUN":
 		for _, a := range args {
-			if !strings.HasPrefix(a.text, "--") {
+			if strings.HasPrefix(a.text, "--mount=") {
+				f.dockerMount(a, ignored, st.stages)
+			} else if !strings.HasPrefix(a.text, "--") {
 				break
 			}
-			if !strings.HasPrefix(a.text, "--mount=") {
-				continue
-			}
-			// --mount=type=bind,from=image,source=/x,target=/y
-			k := len("--mount=")
-			for _, field := range strings.Split(a.text[k:], ",") {
-				if strings.HasPrefix(field, "from=") {
-					v := a.sub(k + len("from="))
-					v.text = field[len("from="):]
-					v.end = v.start + len(v.text)
-					f.dockerImage(v.unquote(), "Dockerfile RUN --mount", ignored, stages)
-				}
-				k += len(field) + 1
-			}
 		}
+	}
+}
+
+// dockerArg records the global ARGs of one instruction:
+// ARG NAME[=default] [NAME[=default]…].
+func (f *finder) dockerArg(args []dfToken, ignored string, st *dfState) {
+	for _, a := range args {
+		name, _, hasValue := strings.Cut(a.text, "=")
+		arg := &dfArg{ignored: ignored}
+		if hasValue {
+			v := a.sub(len(name) + 1).unquote()
+			arg.value = &v
+		}
+		st.args[name] = arg
+	}
+}
+
+// dockerFrom handles FROM [--platform=…] image [AS name].
+func (f *finder) dockerFrom(args []dfToken, ignored string, st *dfState) {
+	st.fromSeen = true
+	j := 0
+	for j < len(args) && strings.HasPrefix(args[j].text, "--") {
+		j++
+	}
+	if j >= len(args) {
+		return
+	}
+	img := args[j].unquote()
+	if strings.Contains(img.text, "$") {
+		f.dockerFromArg(img, ignored, st)
+	} else {
+		f.dockerImage(img, "Dockerfile FROM", ignored, st.stages)
+	}
+	// A stage is known only after its FROM: `FROM x AS x` pulls image x.
+	if j+2 < len(args) && strings.EqualFold(args[j+1].text, "AS") {
+		st.stages[strings.ToLower(args[j+2].text)] = true
+	}
+}
+
+// dockerFromArg handles `FROM $BASE` and `FROM ${BASE}`: the image is the
+// default of a global ARG, pinned where the default is written. Anything
+// else with a variable is left alone.
+func (f *finder) dockerFromArg(img dfToken, ignored string, st *dfState) {
+	line := f.lineOf(img.start)
+	m := argRefRe.FindStringSubmatch(img.text)
+	if m == nil {
+		f.note(line, "Dockerfile FROM %q is assembled from ARGs and other text, or uses variable modifiers (tend follows only FROM $NAME and FROM ${NAME}); left alone", img.text)
+		return
+	}
+	name := m[1] + m[2]
+	arg := st.args[name]
+	switch {
+	case arg == nil:
+		f.note(line, "Dockerfile FROM %q: ARG %s is not declared before the first FROM; left alone", img.text, name)
+	case arg.value == nil:
+		f.note(line, "Dockerfile FROM %q: ARG %s has no default (it is set at build time); left alone", img.text, name)
+	default:
+		if ignored == "" {
+			ignored = arg.ignored
+		}
+		f.dockerImage(*arg.value, fmt.Sprintf("Dockerfile ARG %s (FROM on line %d)", name, line), ignored, st.stages)
+	}
+}
+
+// dockerMount handles RUN --mount=type=bind,from=image,source=/x,target=/y.
+func (f *finder) dockerMount(a dfToken, ignored string, stages map[string]bool) {
+	k := len("--mount=")
+	for _, field := range strings.Split(a.text[k:], ",") {
+		if strings.HasPrefix(field, "from=") {
+			v := a.sub(k + len("from="))
+			v.text = field[len("from="):]
+			v.end = v.start + len(v.text)
+			f.dockerImage(v.unquote(), "Dockerfile RUN --mount", ignored, stages)
+		}
+		k += len(field) + 1
 	}
 }
 
@@ -270,7 +352,7 @@ func (f *finder) dockerImage(t dfToken, source, ignored string, stages map[strin
 		f.note(line, "%s scratch is the empty image, not a reference; left alone", source)
 	case stages[lower]:
 		f.note(line, "%s %q names an earlier build stage; left alone", source, t.text)
-	case source != "Dockerfile FROM" && strings.Trim(t.text, "0123456789") == "":
+	case !strings.HasPrefix(source, "Dockerfile FROM") && !strings.HasPrefix(source, "Dockerfile ARG") && strings.Trim(t.text, "0123456789") == "":
 		f.note(line, "%s %q names a build stage by number; left alone", source, t.text)
 	case t.split:
 		f.note(line, "%s %q is split by a line continuation; left alone", source, t.text)

@@ -40,6 +40,7 @@ const (
 	formatCompose
 	formatWorkflow
 	formatAction
+	formatKustomize
 )
 
 // Find returns the image references in one file, in file order, and notes on
@@ -53,7 +54,10 @@ const (
 //     Containerfile.*, *.containerfile (any case): a Dockerfile.
 //   - .github/workflows/*.yml|yaml: a GitHub Actions workflow.
 //   - action.yml|yaml: action metadata.
-//   - compose*.yml|yaml, docker-compose*.yml|yaml: a Compose file.
+//   - compose*.yml|yaml, docker-compose*.yml|yaml: a Compose file; without
+//     a top-level services key, a version-1 one.
+//   - kustomization.yml|yaml (any case): a kustomization, whose images:
+//     entries are references, besides any image: keys.
 //   - other *.yml|yaml: by content. A top-level `jobs` and `on` make a
 //     workflow, `runs.using` action metadata, `services` without `apiVersion`
 //     or `kind` a Compose file; anything else is searched for `image:` keys
@@ -145,6 +149,8 @@ func formatOf(filePath string, content []byte) format {
 			return formatAction
 		case strings.HasPrefix(base, "compose") || strings.HasPrefix(base, "docker-compose"):
 			return formatCompose
+		case base == "kustomization.yaml" || base == "kustomization.yml":
+			return formatKustomize
 		}
 		return formatYAML
 	}
@@ -194,6 +200,34 @@ func (f *finder) lineText(n int) []byte {
 	return f.content[s:e]
 }
 
+// leftAlone notes, and reports, a reference an ignore comment applies to
+// (ignored, or a trailing # tend:ignore on line) or that contains a
+// variable.
+func (f *finder) leftAlone(line int, source, text, ignored string) bool {
+	if ignored == "" && f.lineMarked(line) {
+		ignored = "# tend:ignore on its line"
+	}
+	switch {
+	case ignored != "":
+		f.note(line, "%s %q: ignored (%s)", source, text, ignored)
+	case hasVariable(text):
+		f.note(line, "%s %q contains a variable; left alone", source, text)
+	default:
+		return false
+	}
+	return true
+}
+
+// lineMarked reports whether line carries a # tend:ignore comment.
+func (f *finder) lineMarked(line int) bool {
+	ign, ok := f.lineIgnored[line]
+	if !ok {
+		ign = marked(ignoreRe, f.lineText(line))
+		f.lineIgnored[line] = ign
+	}
+	return ign
+}
+
 // consider reports content[start:end] as a reference, or notes why not.
 // ignored, when not empty, says why an ignore comment applies.
 func (f *finder) consider(start, end int, source, ignored string) {
@@ -206,20 +240,7 @@ func (f *finder) consider(start, end int, source, ignored string) {
 		return // a placeholder such as Helm's `image: ""`, not a reference
 	}
 	line := f.lineOf(start)
-	ign, ok := f.lineIgnored[line]
-	if !ok {
-		ign = marked(ignoreRe, f.lineText(line))
-		f.lineIgnored[line] = ign
-	}
-	if ignored == "" && ign {
-		ignored = "# tend:ignore on its line"
-	}
-	if ignored != "" {
-		f.note(line, "%s %q: ignored (%s)", source, text, ignored)
-		return
-	}
-	if hasVariable(text) {
-		f.note(line, "%s %q contains a variable; left alone", source, text)
+	if f.leftAlone(line, source, text, ignored) {
 		return
 	}
 	nm, tag, digest, err := parseRef(text)

@@ -102,6 +102,40 @@ func TestFindCases(t *testing.T) {
 		notes               []string // substrings, one per expected note, in order
 	}{
 		{
+			name:    "dockerfile parser directives: leading blanks, any case, syntax is an image",
+			path:    "Dockerfile",
+			content: "  # SyNtAx = docker/dockerfile:1.7\n\t#EsCaPe=`\nFROM alpine:3.20 AS a\nCOPY --from=a `\n  /x /y\nFROM `\n  busybox:1.36\n",
+			want:    []string{"1:docker/dockerfile:1.7 [Dockerfile # syntax]", "3:alpine:3.20 [Dockerfile FROM]", "7:busybox:1.36 [Dockerfile FROM]"},
+			notes:   []string{`"a" names an earlier build stage`},
+		},
+		{
+			name:    "dockerfile directives end at the first other line",
+			path:    "Dockerfile",
+			content: "# a comment first\n# syntax=docker/dockerfile:1\nFROM alpine:3.20\n",
+			want:    []string{"3:alpine:3.20 [Dockerfile FROM]"},
+		},
+		{
+			name: "dockerfile ARG defaults used by FROM",
+			path: "Dockerfile",
+			content: "ARG REGISTRY=ghcr.io\nARG BASE=\"nginx:1.27\" OTHER\nARG TAG=1.0\nFROM $BASE AS one\nFROM ${BASE}\n" +
+				"FROM ${REGISTRY}/app:${TAG}\nFROM $OTHER\nFROM $MISSING\nFROM ${BASE:-x}\nARG LATE=busybox:1\nFROM $LATE\n",
+			want: []string{"2:nginx:1.27 [Dockerfile ARG BASE (FROM on line 4)]"},
+			notes: []string{
+				`"${REGISTRY}/app:${TAG}" is assembled from ARGs`,
+				"ARG OTHER has no default",
+				"ARG MISSING is not declared before the first FROM",
+				`"${BASE:-x}" is assembled from ARGs and other text, or uses variable modifiers`,
+				"ARG LATE is not declared before the first FROM",
+			},
+		},
+		{
+			name:    "dockerfile ARG ignored, ARG naming a stage, ARG with a variable",
+			path:    "Dockerfile",
+			content: "# tend:ignore\nARG BASE=nginx:1\nARG TOOLS=tools\nARG IMG=${REGISTRY}/x:1\nFROM $BASE\nFROM alpine:3 AS tools\nFROM $TOOLS\nFROM $IMG\n",
+			want:    []string{"6:alpine:3 [Dockerfile FROM]"},
+			notes:   []string{`ARG BASE (FROM on line 5) "nginx:1": ignored (# tend:ignore above the instruction)`, `"tools" names an earlier build stage`, `ARG IMG (FROM on line 8) "${REGISTRY}/x:1" contains a variable`},
+		},
+		{
 			name: "dockerfile flags, case, quotes, incomplete instructions",
 			path: "Dockerfile",
 			content: "from --platform=linux/amd64 --foo=bar alpine:3 as One\n" +
@@ -180,9 +214,28 @@ func TestFindCases(t *testing.T) {
 			notes: []string{`"ü-not-valid" is not an image reference`},
 		},
 		{
-			name:    "yaml non-string image values are not references",
+			name:    "yaml non-string image values are not references; Helm maps are",
 			path:    "values.yaml",
 			content: "a: {image: 1.25}\nb: {image: true}\nc: {image: null}\nd: {image: ~}\ne: {image: [x:1]}\nf:\n  image:\n    repository: nginx\n    tag: \"1.25\"\ng: {image: !custom x:1}\n",
+			want:    []string{"9:nginx:1.25 [YAML f.image]"},
+		},
+		{
+			name:    "helm maps: digest key and digest in the tag together are left alone",
+			path:    "values.yaml",
+			content: "image:\n  repository: nginx\n  tag: \"1.27@sha256:" + strings.Repeat("a", 64) + "\"\n  digest: \"\"\n",
+			notes:   []string{"its tag carries a digest, which belongs in the digest key"},
+		},
+		{
+			name:    "kustomize: a digest in newTag is left alone",
+			path:    "kustomization.yaml",
+			content: "images:\n- name: nginx\n  newTag: 1.27@sha256:" + strings.Repeat("a", 64) + "\n",
+			notes:   []string{"its tag carries a digest, which belongs in the digest key"},
+		},
+		{
+			name:    "yaml image mappings of unknown shape are noted",
+			path:    "values.yaml",
+			content: "app:\n  image:\n    pullPolicy: Always\n    name: web\n",
+			notes:   []string{"app.image is a mapping without repository or reference"},
 		},
 		{
 			name:    "yaml anchors, tags and aliases",

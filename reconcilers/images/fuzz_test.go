@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +17,7 @@ var fuzzPaths = []string{
 	".github/workflows/ci.yml",
 	"action.yml",
 	"docker/base", // sniffed
+	"overlays/prod/kustomization.yaml",
 }
 
 func kindOf(path string) uint8 {
@@ -27,6 +30,8 @@ func kindOf(path string) uint8 {
 		return 3
 	case formatAction:
 		return 4
+	case formatKustomize:
+		return 6
 	}
 	return 1
 }
@@ -41,6 +46,9 @@ func addSeeds(f *testing.F) {
 	}
 	f.Add(uint8(1), []byte("a: {image: x:1}\n---\n# tend:ignore\nimage: y\n"))
 	f.Add(uint8(0), []byte("FROM a \\\n b\r\nCOPY --from=c:1 . .\n"))
+	f.Add(uint8(0), []byte("  # SyNtAx=docker/dockerfile:1\n#escape=`\nARG B=\"nginx:1\" C\nFROM ${B}\nFROM $C\nFROM ${B:-x}\n"))
+	f.Add(uint8(1), []byte("image: {registry: r.io, repository: a/b, tag: 1.2, digest: \"\"}\nx: {image: a, tag: '1@sha256:00'}\n"))
+	f.Add(uint8(6), []byte("images:\n- name: a\n  newTag: 1 # c\n- {name: b, newTag: '2'}\n- name: c\n  digest:\n"))
 }
 
 func FuzzFind(f *testing.F) {
@@ -76,5 +84,59 @@ func FuzzPin(f *testing.F) {
 		}
 		checkPinned(t, content, out, changes)
 		checkIdempotent(t, path, content, out, changes, r)
+	})
+}
+
+// FuzzUpdate moves tags under the widest policy with a fake tag list that
+// contains the file's own tags and made-up newer ones: whatever the input,
+// the output keeps every byte outside the edits and is stable on a second
+// run.
+func FuzzUpdate(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, kind uint8, content []byte) {
+		path := fuzzPaths[int(kind)%len(fuzzPaths)]
+		refs, _ := Find(path, content)
+		tags := fakeTags{}
+		for _, r := range refs {
+			tags[r.Name] = append(tags[r.Name], r.followedTag(), r.followedTag()+".1", "9"+r.followedTag(), "v99", "latest")
+		}
+		opts := Options{Resolver: &fakeResolver{}, Tags: tags, Policy: Policy{Update: UpdateMajor}}
+		out, changes, _, _ := Update(context.Background(), path, content, opts)
+		checkPinned(t, content, out, changes)
+		again, changes2, _, _ := Update(context.Background(), path, out, opts)
+		if len(changes2) != 0 || !bytes.Equal(again, out) {
+			t.Fatalf("a second run changed %d references: %+v", len(changes2), changes2)
+		}
+	})
+}
+
+// FuzzPickTag checks the version rules on arbitrary tags: the choice is one
+// of the candidates or the current tag, a version tag never moves to another
+// family, and a release never moves to a pre-release.
+func FuzzPickTag(f *testing.F) {
+	for _, tags := range [][]string{nginxTags, postgresTags, nodeTags, pythonTags, alpineTags, gcrTags, bitnamiTags} {
+		for _, cur := range tags[:3] {
+			f.Add(cur, strings.Join(tags, " "), uint8(3))
+		}
+	}
+	modes := []string{UpdateDigest, UpdatePatch, UpdateMinor, UpdateMajor}
+	f.Fuzz(func(t *testing.T, current, list string, mode uint8) {
+		tags := strings.Fields(list)
+		m := modes[int(mode)%len(modes)]
+		got := pickTag(current, tags, m)
+		if got == current {
+			return
+		}
+		if !slices.Contains(tags, got) {
+			t.Fatalf("pickTag(%q) = %q, not a candidate", current, got)
+		}
+		cv, ok1 := parseTagVersion(current)
+		gv, ok2 := parseTagVersion(got)
+		if !ok1 || !ok2 || !cv.sameFamily(gv) || !cv.withinBound(gv, m) || !gv.newerThan(cv) {
+			t.Fatalf("pickTag(%q, %s) = %q: not a newer member of the family within the bound", current, m, got)
+		}
+		if cv.pre == "" && gv.pre != "" {
+			t.Fatalf("pickTag(%q) = %q: a pre-release for a release", current, got)
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tend-app/tend/internal/imagename"
@@ -33,6 +34,12 @@ type Reconciler struct {
 	// RetryFailures is when a file with references that could not be
 	// resolved is looked at again (default 30 minutes).
 	RetryFailures time.Duration
+	// Tags shares tag lists across runs (for rules whose update setting
+	// moves tags); a default cache is made on first use when nil. It asks
+	// the run's resolver when that resolver is also a TagLister.
+	Tags *TagCache
+
+	tagsOnce sync.Once
 }
 
 // Reconcile implements reconcilers.Reconciler.
@@ -49,7 +56,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger)}
+	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger),
+		Fresh: req.Steering.Fresh, Recreate: req.Steering.Recreate}
 	var failures []Failure
 	if !file.Exists {
 		// Deleted (or never there): nothing to pin. An open PR for it is
@@ -61,29 +69,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 			}
 		}
 	} else {
-		resolver := Resolver(nil)
-		if r.NewResolver != nil {
-			resolver = r.NewResolver()
-		} else {
-			resolver = NewRegistryResolver()
-		}
-		refs, notes := Find(k.Path, file.Content)
-		out, pins, fails := PinRefs(ctx, file.Content, refs, resolver)
-		failures = fails
+		var refs []Ref
+		refs, failures = r.plan(ctx, req, file.Content, c)
 		if err := ctx.Err(); err != nil {
 			return reconcilers.Result{}, err
-		}
-		c.Files = []changes.FileChange{{Path: k.Path, Base: file.Content, BaseExists: true, Desired: out, Note: pinNote(pins, fails)}}
-		c.Title, c.Summary = describe(k.Path, pins)
-		c.Details = details(refs, pins, fails, notes)
-		c.Incomplete = len(fails) > 0
-		for _, f := range fails {
-			msg := fmt.Sprintf("%s (line %d): %v", f.Ref.Text, f.Ref.Line, f.Err)
-			c.Warnings = append(c.Warnings, "could not resolve "+msg)
-			c.Annotations = append(c.Annotations, changes.Annotation{
-				Path: k.Path, StartLine: f.Ref.Line, Level: "warning", Title: "image not resolved",
-				Message: fmt.Sprintf("tend could not resolve %s: %v", f.Ref.ResolveKey(), f.Err),
-			})
 		}
 		if r.Index != nil {
 			if err := r.Index.SetImageRefs(ctx, k.String(), canonicalNames(refs)); err != nil {
@@ -106,6 +95,46 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	return res, nil
 }
 
+// plan finds and updates the references of the key's file under the rule's
+// policy, and describes the result in c.
+func (r *Reconciler) plan(ctx context.Context, req reconcilers.Request, content []byte, c *changes.Change) ([]Ref, []Failure) {
+	path := req.Key.Path
+	opts := Options{Resolver: r.resolver(), Policy: Policy{Update: req.Rule.Update, Ignore: req.Rule.Ignore}}
+	if lister, ok := opts.Resolver.(TagLister); ok {
+		r.tagsOnce.Do(func() {
+			if r.Tags == nil {
+				r.Tags = NewTagCache(0, 0)
+			}
+		})
+		opts.Tags = r.Tags.Lister(lister)
+	}
+	refs, notes := Find(path, content)
+	out, pins, fails, ignored := UpdateRefs(ctx, content, refs, opts)
+	notes = append(notes, ignored...)
+	sort.SliceStable(notes, func(i, j int) bool { return notes[i].Line < notes[j].Line })
+
+	c.Files = []changes.FileChange{{Path: path, Base: content, BaseExists: true, Desired: out, Note: pinNote(pins, fails)}}
+	c.Title, c.Summary = describe(path, pins)
+	c.Details = details(refs, pins, fails, notes)
+	c.Incomplete = len(fails) > 0
+	for _, f := range fails {
+		msg := fmt.Sprintf("%s (line %d): %v", f.Ref.Text, f.Ref.Line, f.Err)
+		c.Warnings = append(c.Warnings, "could not resolve "+msg)
+		c.Annotations = append(c.Annotations, changes.Annotation{
+			Path: path, StartLine: f.Ref.Line, Level: "warning", Title: "image not resolved",
+			Message: fmt.Sprintf("tend could not resolve %s: %v", f.Ref.ResolveKey(), f.Err),
+		})
+	}
+	return refs, fails
+}
+
+func (r *Reconciler) resolver() Resolver {
+	if r.NewResolver != nil {
+		return r.NewResolver()
+	}
+	return NewRegistryResolver()
+}
+
 func canonicalNames(refs []Ref) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -121,34 +150,54 @@ func canonicalNames(refs []Ref) []string {
 
 func describe(path string, pins []Change) (title, summary string) {
 	title = "Pin container images in " + path
-	updates := 0
+	moved, refreshed := 0, 0
 	for _, p := range pins {
-		if p.Ref.Digest != "" {
-			updates++
+		switch {
+		case p.ToTag != p.Ref.followedTag():
+			moved++
+		case p.FromDigest != "":
+			refreshed++
 		}
 	}
-	if updates == len(pins) && updates > 0 {
+	switch {
+	case moved > 0:
+		title = "Update container images in " + path
+	case refreshed == len(pins) && refreshed > 0:
 		title = "Update image digests in " + path
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "tend pins the container images in `%s` to the digests their tags point at now, "+
 		"so every build and deploy pulls exactly the image that was reviewed, and a tag its publisher moves shows up here as a change.\n\n", path)
+	if moved > 0 {
+		b.WriteString("The rule also moves tags to newer versions within its `update` setting.\n\n")
+	}
 	if len(pins) > 0 {
-		b.WriteString("| image | tag | digest | line |\n|---|---|---|---|\n")
+		b.WriteString("| image | from | to | line |\n|---|---|---|---|\n")
 		for _, p := range pins {
-			tag := p.Ref.Tag
-			if tag == "" {
-				tag = "latest"
-			}
-			digest := p.New[strings.LastIndexByte(p.New, '@')+1:]
-			change := "`" + shortDigest(digest) + "`"
-			if p.Ref.Digest != "" {
-				change = "`" + shortDigest(p.Ref.Digest) + "` → " + change
-			}
-			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %d |\n", p.Ref.Name, tag, change, p.Ref.Line)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", imageCell(p.Image), tagDigest(p.FromTag, p.FromDigest), tagDigest(p.ToTag, p.ToDigest), p.Ref.Line)
 		}
 	}
 	return title, b.String()
+}
+
+// imageCell names an image, linked to its registry page when there is one.
+func imageCell(image string) string {
+	if page := RegistryPage(image); page != "" {
+		return fmt.Sprintf("[`%s`](%s)", image, page)
+	}
+	return "`" + image + "`"
+}
+
+// tagDigest renders one side of a change: `1.27` `sha256:0123456789ab`.
+func tagDigest(tag, digest string) string {
+	s := "`" + tag + "`"
+	if tag == "" {
+		s = "`latest` (no tag)"
+	}
+	if digest != "" {
+		s += " `" + shortDigest(digest) + "`"
+	}
+	return s
 }
 
 func pinNote(pins []Change, fails []Failure) string {

@@ -46,10 +46,12 @@ type RegistryResolver struct {
 	cache map[string]*lookup
 }
 
-// lookup is one cached resolution; done is closed when it is complete.
+// lookup is one cached answer (a digest or a tag list); done is closed when
+// it is complete.
 type lookup struct {
 	done   chan struct{}
 	digest string
+	tags   []string
 	err    error
 	// retry is set when the lookup was abandoned because its caller's
 	// context ended: it says nothing about the image, so others try again.
@@ -89,7 +91,36 @@ func (r *RegistryResolver) Digest(ctx context.Context, ref string) (string, erro
 	}
 	// The canonical name makes "nginx", "docker.io/nginx" and
 	// "index.docker.io/library/nginx" one cache entry.
-	key := tag.Name()
+	l, err := r.cached(ctx, "digest "+tag.Name(), func(l *lookup) {
+		l.digest, l.err = r.fetch(ctx, tag)
+	})
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", ref, err)
+	}
+	return l.digest, l.err
+}
+
+// Tags implements TagLister with the registry's tag list (every page of
+// it). Like digests, a run asks for each repository once.
+func (r *RegistryResolver) Tags(ctx context.Context, repo string) ([]string, error) {
+	r.init()
+	rp, err := name.NewRepository(repo)
+	if err != nil {
+		return nil, fmt.Errorf("parse %q: %w", repo, err)
+	}
+	l, err := r.cached(ctx, "tags "+rp.Name(), func(l *lookup) {
+		l.tags, l.err = r.list(ctx, rp)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tags of %s: %w", repo, err)
+	}
+	return l.tags, l.err
+}
+
+// cached returns the lookup for key, running fill for the first caller and
+// making concurrent callers wait for it. The error is only the caller's
+// context ending; the lookup's own error is in the lookup.
+func (r *RegistryResolver) cached(ctx context.Context, key string, fill func(*lookup)) (*lookup, error) {
 	for {
 		r.mu.Lock()
 		l, ok := r.cache[key]
@@ -97,7 +128,7 @@ func (r *RegistryResolver) Digest(ctx context.Context, ref string) (string, erro
 			l = &lookup{done: make(chan struct{})}
 			r.cache[key] = l
 			r.mu.Unlock()
-			l.digest, l.err = r.fetch(ctx, tag)
+			fill(l)
 			if l.err != nil && ctx.Err() != nil {
 				l.retry = true
 				r.mu.Lock()
@@ -105,55 +136,106 @@ func (r *RegistryResolver) Digest(ctx context.Context, ref string) (string, erro
 				r.mu.Unlock()
 			}
 			close(l.done)
-			return l.digest, l.err
+			return l, nil
 		}
 		r.mu.Unlock()
 		select {
 		case <-l.done:
 		case <-ctx.Done():
-			return "", fmt.Errorf("resolve %s: %w", ref, ctx.Err())
+			return nil, ctx.Err()
 		}
 		if !l.retry {
-			return l.digest, l.err
+			return l, nil
 		}
 	}
 }
 
-// fetch asks the registry, with credentials and then anonymously.
+// fetch asks the registry for the digest of tag.
 func (r *RegistryResolver) fetch(ctx context.Context, tag name.Tag) (string, error) {
+	var digest string
+	err := r.withAuth(ctx, tag.Context(), func(ctx context.Context, auth authn.Authenticator) error {
+		var err error
+		digest, err = r.head(ctx, tag, auth)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", tag, err)
+	}
+	return digest, nil
+}
+
+// MaxTagPages bounds the pages of one repository's tag list: registry data
+// is untrusted, and a registry that never stops paginating must not hold a
+// run (or its memory) forever. At the default page size that is 100,000
+// tags, more than any real repository has.
+const MaxTagPages = 100
+
+// list asks the registry for every tag of repo, following its pagination.
+func (r *RegistryResolver) list(ctx context.Context, repo name.Repository) ([]string, error) {
+	var tags []string
+	err := r.withAuth(ctx, repo, func(ctx context.Context, auth authn.Authenticator) error {
+		p, err := remote.NewPuller(append([]remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}, r.Options...)...)
+		if err != nil {
+			return err
+		}
+		lister, err := p.Lister(ctx, repo)
+		if err != nil {
+			return err
+		}
+		tags = tags[:0]
+		for pages := 0; lister.HasNext(); pages++ {
+			if pages == MaxTagPages {
+				return fmt.Errorf("the tag list is longer than %d pages", MaxTagPages)
+			}
+			page, err := lister.Next(ctx)
+			if err != nil {
+				return err
+			}
+			tags = append(tags, page.Tags...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tags of %s: %w", repo, err)
+	}
+	return tags, nil
+}
+
+// withAuth runs call within the concurrency bound and the timeout, with
+// credentials and then, unless the answer was "not found", anonymously.
+func (r *RegistryResolver) withAuth(ctx context.Context, repo name.Repository, call func(context.Context, authn.Authenticator) error) error {
 	select {
 	case r.sem <- struct{}{}:
 		defer func() { <-r.sem }()
 	case <-ctx.Done():
-		return "", fmt.Errorf("resolve %s: %w", tag, ctx.Err())
+		return ctx.Err()
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
 
-	auth, kerr := r.Keychain.Resolve(tag.Context())
+	auth, kerr := r.Keychain.Resolve(repo)
 	if kerr != nil || auth == nil {
 		// A broken credential helper must not hide public images.
 		auth = authn.Anonymous
 	}
-	digest, err := r.head(ctx, tag, auth)
+	err := call(ctx, auth)
 	if err != nil && auth != authn.Anonymous && !notFound(err) && ctx.Err() == nil {
-		var anonErr error
-		if digest, anonErr = r.head(ctx, tag, authn.Anonymous); anonErr != nil {
+		if anonErr := call(ctx, authn.Anonymous); anonErr != nil {
 			err = fmt.Errorf("with credentials: %v; anonymously: %w", err, anonErr)
 		} else {
 			err = nil
 		}
 	}
-	if err != nil {
-		if kerr != nil {
-			err = fmt.Errorf("%w (keychain: %v)", err, kerr)
-		}
-		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			err = fmt.Errorf("%w (%v after %s)", err, ctx.Err(), r.Timeout)
-		}
-		return "", fmt.Errorf("resolve %s: %w", tag, err)
+	if err == nil {
+		return nil
 	}
-	return digest, nil
+	if kerr != nil {
+		err = fmt.Errorf("%w (keychain: %v)", err, kerr)
+	}
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		err = fmt.Errorf("%w (%v after %s)", err, ctx.Err(), r.Timeout)
+	}
+	return err
 }
 
 // head returns the digest the tag points at: for a multi-arch image, the

@@ -27,6 +27,7 @@ import (
 type testRegistry struct {
 	*httptest.Server
 	host string
+	reg  http.Handler // the registry itself, for hooks
 
 	mu       sync.Mutex
 	requests map[string]int // "METHOD path" → count
@@ -40,6 +41,7 @@ func newTestRegistry(t *testing.T) *testRegistry {
 	t.Helper()
 	tr := &testRegistry{requests: map[string]int{}}
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	tr.reg = reg
 	tr.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tr.mu.Lock()
 		tr.requests[r.Method+" "+r.URL.Path]++

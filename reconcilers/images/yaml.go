@@ -84,6 +84,9 @@ func (f *finder) yaml(fm format) {
 			y.action(root, ign)
 		case formatCompose:
 			y.compose(root, ign)
+		case formatKustomize:
+			y.kustomize(root, ign)
+			y.anyImage(root, "kustomize ", "", ign)
 		default:
 			y.anyImage(root, objectLabel(root), "", ign)
 		}
@@ -449,9 +452,12 @@ func (y *yamlFile) locate(v *yaml.Node) (int, bool) {
 	return off, true
 }
 
-// anyImage finds every `image:` key with a string value, at any depth: the
-// shape of Kubernetes objects, CRDs and Helm values varies too much to
-// enumerate the places images live.
+// anyImage finds every image at any depth: the shape of Kubernetes
+// objects, CRDs and Helm values varies too much to enumerate the places
+// images live. An image is an `image:` key with a string value, a Helm-style
+// map under `image:` or a key ending in "image" (see helmImage), an
+// `image:` string beside a `tag:` key (one reference over two keys), or a
+// Kubernetes image volume (`image: {reference: …}`).
 //
 // label starts each Source; path is n's place in the document.
 func (y *yamlFile) anyImage(n *yaml.Node, label, path, ignored string) {
@@ -463,11 +469,9 @@ func (y *yamlFile) anyImage(n *yaml.Node, label, path, ignored string) {
 			if path != "" {
 				p = path + "." + k.Value
 			}
-			if k.Value == "image" && deref(v) != nil && deref(v).Kind == yaml.ScalarNode {
-				y.scalar(v, "", label+p, ign)
-				return
+			if !y.imageValue(n, k, v, label+p, ign) {
+				y.anyImage(v, label, p, ign)
 			}
-			y.anyImage(v, label, p, ign)
 		})
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
@@ -476,6 +480,39 @@ func (y *yamlFile) anyImage(n *yaml.Node, label, path, ignored string) {
 	}
 	// Aliases are not followed: the anchored node is searched where it is
 	// written, and following them could loop.
+}
+
+// imageValue considers the pair k: v of mapping m when it holds an image,
+// and reports whether it did.
+func (y *yamlFile) imageValue(m, k, v *yaml.Node, source, ignored string) bool {
+	d := deref(v)
+	if d == nil || !isImageKey(k.Value) {
+		return false
+	}
+	switch {
+	case k.Value == "image" && d.Kind == yaml.ScalarNode:
+		if tk, _ := mapGet(m, "tag"); tk != nil && d.Tag == "!!str" {
+			y.imageBesideTag(m, v, source, ignored)
+		} else {
+			y.scalar(v, "", source, ignored)
+		}
+		return true
+	case d.Kind != yaml.MappingNode:
+		return false
+	case y.helmImage(d, source, ignored):
+		return true
+	case k.Value == "image":
+		rk, ref := mapGet(d, "reference")
+		if ref == nil {
+			// Searched further (it may nest images), but said, so that
+			// "why was this not pinned?" has an answer.
+			y.note(y.nodeLine(d), "%s is a mapping without repository or reference; not an image shape tend knows, left alone", source)
+			return false
+		}
+		y.scalar(ref, "", source+".reference", y.pairIgnored(rk, ref, ignored))
+		return true
+	}
+	return false
 }
 
 // objectLabel names a Kubernetes object ("Kubernetes Deployment/web "), so
@@ -495,11 +532,25 @@ func objectLabel(root *yaml.Node) string {
 	return label + " "
 }
 
-// compose finds services.*.image.
+// composeTopLevel are the top-level keys of a Compose file that are not
+// services, in version 1 files where services sit at the top level.
+var composeTopLevel = map[string]bool{
+	"version": true, "services": true, "networks": true, "volumes": true,
+	"secrets": true, "configs": true, "name": true, "include": true, "models": true,
+}
+
+// compose finds services.*.image, or, in a version-1 file without a
+// services key, the image of each top-level service.
 func (y *yamlFile) compose(root *yaml.Node, ignored string) {
 	k, services := mapGet(root, "services")
+	if services == nil {
+		k, services = nil, root
+	}
 	ignored = y.pairIgnored(k, services, ignored)
 	pairs(services, func(name, svc *yaml.Node) {
+		if k == nil && (composeTopLevel[name.Value] || strings.HasPrefix(name.Value, "x-")) {
+			return
+		}
 		ign := y.pairIgnored(name, svc, ignored)
 		source := "Compose service " + name.Value
 		ik, img := mapGet(svc, "image")
@@ -536,6 +587,11 @@ func (y *yamlFile) workflow(root *yaml.Node, ignored string) {
 		sign := y.pairIgnored(sk, services, ign)
 		pairs(services, func(sname, svc *yaml.Node) {
 			ign := y.pairIgnored(sname, svc, sign)
+			if d := deref(svc); d != nil && d.Kind == yaml.ScalarNode {
+				// services: {redis: "redis:7"}
+				y.scalar(svc, "", prefix+"service "+sname.Value, ign)
+				return
+			}
 			ik, img := mapGet(svc, "image")
 			y.scalar(img, "", prefix+"service "+sname.Value, y.pairIgnored(ik, img, ign))
 		})
@@ -552,15 +608,21 @@ func (y *yamlFile) action(root *yaml.Node, ignored string) {
 	y.steps(runs, "Action step", ign)
 }
 
+// listAt returns the items of the list under key in mapping m (none when
+// it is not a list) and the ignore reason that applies to them.
+func (y *yamlFile) listAt(m *yaml.Node, key, ignored string) ([]*yaml.Node, string) {
+	k, list := mapGet(m, key)
+	ignored = y.pairIgnored(k, list, ignored)
+	if list = deref(list); list == nil || list.Kind != yaml.SequenceNode {
+		return nil, ignored
+	}
+	return list.Content, ignored
+}
+
 // steps finds `uses: docker://image` in a steps list.
 func (y *yamlFile) steps(parent *yaml.Node, source, ignored string) {
-	k, steps := mapGet(parent, "steps")
-	ignored = y.pairIgnored(k, steps, ignored)
-	steps = deref(steps)
-	if steps == nil || steps.Kind != yaml.SequenceNode {
-		return
-	}
-	for i, step := range steps.Content {
+	steps, ignored := y.listAt(parent, "steps", ignored)
+	for i, step := range steps {
 		ign := y.ignoredAt(step, ignored)
 		uk, uses := mapGet(step, "uses")
 		y.scalar(uses, "docker://", fmt.Sprintf("%s %d uses", source, i+1), y.pairIgnored(uk, uses, ign))

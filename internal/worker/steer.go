@@ -1,0 +1,97 @@
+package worker
+
+import (
+	"context"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/rs/zerolog"
+
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/reconcilers"
+	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
+)
+
+// Triggers of the buttons on tend's check runs (see handlers.CheckRun).
+const (
+	triggerRerun  = "check_run:rerequested"
+	triggerAction = "check_run:requested_action:"
+)
+
+// steered is what the command pipeline made of a run before its reconciler.
+type steered struct {
+	target   *commands.Target
+	steering reconcilers.Steering
+	// outcome, when set, ends the run without reconciling (skipped).
+	outcome string
+}
+
+// steer reads the key's new comment commands (and the button that started
+// the run) and applies the skip label; it says what the reconciler must do.
+func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run, rule config.Rule) (steered, error) {
+	s := steered{steering: buttonSteering(run.Trigger)}
+	if w.Commands == nil {
+		return s, nil
+	}
+	t, err := w.Commands.Load(ctx, client, run.Key)
+	if err != nil {
+		return s, err
+	}
+	s.target = t
+	b, err := w.Commands.Pickup(ctx, t, commands.Options{Deterministic: rule.Reconciler != config.ReconcilerAgent})
+	if err != nil {
+		return s, err
+	}
+	// A button (GitHub shows them to people with write access only) is a
+	// `/reconcile`: it resumes a skipped PR, unless a command in this
+	// batch asked to skip.
+	resume := b.Resume || (s.steering.Fresh && !b.Skip)
+	if b.Skip || resume {
+		if err := t.SetSkip(ctx, b.Skip); err != nil {
+			return s, err
+		}
+	}
+	if p := t.Ledger.Pending; p != nil {
+		s.steering.Fresh = s.steering.Fresh || p.Fresh
+		s.steering.Recreate = s.steering.Recreate || p.Recreate
+	}
+	s.steering.Instructions = t.Ledger.Instructions
+	// A comment without an accepted command still runs the key like any
+	// other hint (the trigger may stand for an earlier event too); with
+	// nothing pending the run changes nothing visible and calls no model.
+	// Only the skip label stops it.
+	if t.Skipped() {
+		s.outcome = "skipped"
+	}
+	return s, nil
+}
+
+// buttonSteering is what a click on a check run's button asks for.
+func buttonSteering(trigger string) reconcilers.Steering {
+	switch {
+	case trigger == triggerRerun, trigger == triggerAction+changes.ActionReconcile:
+		return reconcilers.Steering{Fresh: true}
+	case trigger == triggerAction+changes.ActionRecreate:
+		return reconcilers.Steering{Fresh: true, Recreate: true}
+	}
+	return reconcilers.Steering{}
+}
+
+// finishSteer acknowledges the run's commands: done, or failed for good.
+// A run that will be retried leaves them pending for the retry.
+func (w *Worker) finishSteer(ctx context.Context, s steered, run queue.Run, runErr error) error {
+	if s.target == nil {
+		return nil
+	}
+	final := runErr == nil || reconcilers.IsPermanent(runErr) || (run.MaxAttempts > 0 && run.Attempt >= run.MaxAttempts)
+	if _, later := reconcilers.RetryAfterDelay(runErr); later {
+		final = false
+	}
+	err := w.Commands.Finish(ctx, s.target, runErr, final)
+	if err != nil && runErr != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("acknowledging commands")
+		return nil
+	}
+	return err
+}
