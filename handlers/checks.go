@@ -8,7 +8,8 @@ import (
 )
 
 // CheckRun maps "Re-run" and action buttons on tend's own check runs to the
-// key the check run reports on, which tend stores as its external id.
+// key the check run reports on, which tend stores as its external id, and
+// failing check runs of other apps on tend's branches to their keys (ci.go).
 type CheckRun struct{ Deps }
 
 func (h *CheckRun) Handles() []string { return []string{"check_run"} }
@@ -18,12 +19,13 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	switch ev.Action {
-	case "rerequested", "requested_action":
-	default:
+	ours := h.Identity != nil && h.Identity.AppID != 0 && ev.CheckRun.App.ID == h.Identity.AppID
+	switch {
+	case ev.Action == "completed" && !ours && h.Identity != nil && h.Identity.AppID != 0:
+		return h.foreignCheckRun(ctx, eventType, deliveryID, &ev)
+	case ev.Action != "rerequested" && ev.Action != "requested_action":
 		return ignore(ctx, "check run "+ev.Action)
-	}
-	if h.Identity == nil || h.Identity.AppID == 0 || ev.CheckRun.App.ID != h.Identity.AppID {
+	case !ours:
 		return ignore(ctx, "not a tend check run")
 	}
 	k, err := keys.Parse(ev.CheckRun.ExternalID)

@@ -8,6 +8,11 @@
 // GitHub and never reconcile anything themselves: an event is only a hint
 // that a key should be looked at again.
 //
+// News about a tend PR — other apps' finished checks and statuses on its
+// branch, reviews, the removal of tend/needs-human — maps to the PR's key by
+// its branch name (or the state block of the open PR on it); the run
+// decides whether the agent gets another round.
+//
 // Events caused by tend's own bot are dropped where acting on them would
 // loop (tend editing or pushing to its own PRs, its own comments).
 package handlers

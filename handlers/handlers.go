@@ -59,6 +59,7 @@ func handlersOf(d Deps) []githubapp.EventHandler {
 	return []githubapp.EventHandler{
 		&Push{d}, &Release{d}, &Issues{d}, &IssueComment{d},
 		&CheckRun{d}, &PullRequest{d}, &Installation{d}, &Packages{d},
+		&CheckSuite{d}, &Status{d}, &WorkflowRun{d}, &Review{d},
 	}
 }
 

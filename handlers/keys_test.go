@@ -155,3 +155,20 @@ func FuzzPushKeys(f *testing.F) {
 		}
 	})
 }
+
+func TestBranchKey(t *testing.T) {
+	cfg := mustConfig(t)
+	for branch, want := range map[string]string{
+		"tend/pin-images/deploy/app.yaml": "acme/web:pin-images:deploy/app.yaml",
+		"tend/docs/issue-7":               "acme/web:docs#7", // the path reading does not match docs/**/*.md
+		"tend/docs/docs/a.md":             "acme/web:docs:docs/a.md",
+		"tend/pin-images/README.md":       "", // no rule owns it
+		"tend/gone/deploy/app.yaml":       "", // no such rule
+		"main":                            "",
+	} {
+		k, ok := BranchKey("acme", "web", cfg, branch)
+		if got := map[bool]string{true: k.String(), false: ""}[ok]; got != want {
+			t.Errorf("BranchKey(%q) = %q, want %q", branch, got, want)
+		}
+	}
+}

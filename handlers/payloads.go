@@ -100,6 +100,12 @@ type checkRunPayload struct {
 		App        struct {
 			ID int64 `json:"id"`
 		} `json:"app"`
+		// For check runs of other apps (ci.go).
+		Conclusion string `json:"conclusion"`
+		CheckSuite struct {
+			HeadBranch string `json:"head_branch"`
+		} `json:"check_suite"`
+		PullRequests []prRef `json:"pull_requests"`
 	} `json:"check_run"`
 }
 

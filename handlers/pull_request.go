@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/tend-app/tend/internal/botpr"
+
 	"github.com/tend-app/tend/internal/command"
 	"github.com/tend-app/tend/internal/keys"
 )
@@ -23,10 +25,14 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 	switch ev.Action {
 	case "closed", "reopened", "edited", "synchronize":
 	case "labeled", "unlabeled":
-		if !strings.EqualFold(ev.Label.Name, command.SkipLabel) {
+		switch {
+		case strings.EqualFold(ev.Label.Name, command.SkipLabel):
+			// Removing the skip label hands the PR back to tend.
+		case ev.Action == "unlabeled" && strings.EqualFold(ev.Label.Name, botpr.NeedsHumanLabel):
+			// Taking tend/needs-human off gives the agent its rounds back.
+		default:
 			return ignore(ctx, "pull request "+ev.Action)
 		}
-		// Removing the skip label hands the PR back to tend.
 	default:
 		return ignore(ctx, "pull request "+ev.Action)
 	}

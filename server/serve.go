@@ -167,7 +167,7 @@ func (a *app) wire(ctx context.Context) error {
 	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
-	manager := &changes.Manager{Identity: a.identity, Counter: a.st}
+	manager := &changes.Manager{Identity: a.identity, Counter: a.st, Declines: a.st}
 	pipeline := &commands.Pipeline{Identity: a.identity, PRs: manager}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {

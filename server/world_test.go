@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -44,6 +45,7 @@ type liveWorld struct {
 	*world
 	repo string
 	reg  *testRegistry
+	env  map[string]string
 	mu   sync.Mutex
 	q    *queue.Queue
 }
@@ -76,12 +78,12 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
-	w := &liveWorld{world: &world{gh: gh, tend: tend, logs: logs, secrets: secretsIn(env)}, repo: o.repo, reg: reg}
+	w := &liveWorld{world: &world{gh: gh, tend: tend, logs: logs, secrets: secretsIn(env)}, repo: o.repo, reg: reg, env: env}
 	t.Cleanup(func() {
 		if w.q != nil {
 			w.q.Close()
 		}
-		if err := tend.Stop(); err != nil {
+		if err := w.tend.Stop(); err != nil {
 			t.Errorf("tend did not stop cleanly: %v", err)
 		}
 		w.checkNoSecrets(t)
@@ -93,6 +95,22 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 		gh.SetWebhooks(tend.URL+"/api/github/hook", webhookSecret)
 	}
 	return w
+}
+
+// restart stops tend and starts it again on the same data directory (and
+// address): what tend knows must survive.
+func (w *liveWorld) restart(t *testing.T) {
+	t.Helper()
+	if err := w.tend.Stop(); err != nil {
+		t.Fatalf("tend did not stop cleanly: %v", err)
+	}
+	env := maps.Clone(w.env)
+	env["TEND_ADDR"] = strings.TrimPrefix(w.tend.URL, "http://")
+	tend, err := e2e.Start(e2e.Options{Env: env, Log: w.logs})
+	if err != nil {
+		t.Fatalf("restart: %v\n%s", err, w.logs.String())
+	}
+	w.tend = tend
 }
 
 // queue opens tend's database from the test process (SQLite in WAL mode

@@ -54,3 +54,18 @@ func FuzzBranchName(f *testing.F) {
 		}
 	})
 }
+
+func TestBranchKeys(t *testing.T) {
+	k := keys.MustParse("acme/web:pin:deploy/app.yaml")
+	if got := BranchKeys("Acme", "Web", BranchName(k)); len(got) != 1 || got[0] != k {
+		t.Errorf("BranchKeys(BranchName(%s)) = %v", k, got)
+	}
+	if got := BranchKeys("acme", "web", "tend/docs/issue-7"); len(got) != 2 || got[0].String() != "acme/web:docs#7" || got[1].String() != "acme/web:docs:issue-7" {
+		t.Errorf("both readings of tend/docs/issue-7: %v", got)
+	}
+	for _, branch := range []string{"main", "tend/", "tend/pin", "tend/pin/", "tend/Pin/x", "tend/pin/a b.yaml", "tend/pin/x/../y"} {
+		if ks := BranchKeys("acme", "web", branch); len(ks) != 0 {
+			t.Errorf("BranchKeys(%q) = %v, want none", branch, ks)
+		}
+	}
+}

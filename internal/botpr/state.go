@@ -22,10 +22,20 @@ type State struct {
 	// last commit tend wrote to the branch.
 	Base string `json:"base,omitempty"`
 	Head string `json:"head,omitempty"`
-	// Resolved is set when tend itself closed the PR because the base
-	// branch reached the desired state. A PR closed unmerged without it was
-	// declined by a person: its Hash is not proposed again.
+	// Resolved is set when tend itself closed the PR (the base branch
+	// reached the desired state, or the key is no longer managed). A PR
+	// closed unmerged without it was declined by a person.
 	Resolved bool `json:"resolved,omitempty"`
+	// Proposal is what the PR proposes, in the terms a decline is
+	// remembered in. PRs written before it existed have none; their Hash
+	// stands in.
+	Proposal *Proposal `json:"proposal,omitempty"`
+	// Declined is set once tend has noticed that a person closed the PR
+	// unmerged, recorded the decline and said so on the PR (once).
+	Declined bool `json:"declined,omitempty"`
+	// Reconsidered is set when people asked for the declined PR's change
+	// anyway (a writer's /reconcile on it): the decline no longer holds.
+	Reconsidered bool `json:"reconsidered,omitempty"`
 	// HumanNotified is set once tend has commented that people pushed to
 	// the branch.
 	HumanNotified bool `json:"human,omitempty"`
@@ -33,13 +43,17 @@ type State struct {
 	Extra map[string]string `json:"extra,omitempty"`
 	// Cmd is the comment-command bookkeeping of a path key (see Commands).
 	Cmd *Commands `json:"cmd,omitempty"`
+	// Feedback records the CI and review feedback given to the agent.
+	Feedback *Feedback `json:"fb,omitempty"`
 }
 
 const (
 	stateOpen  = "<!-- tend:state "
 	stateClose = " -->"
-	// maxStateLen bounds what is parsed out of an untrusted body.
-	maxStateLen = 16 << 10
+	// maxStateLen bounds what is parsed out of an untrusted body. A PR
+	// body holds at most 65,536 characters; the block may take most of
+	// them (a proposal lists a file's rewrites, see MaxProposalBytes).
+	maxStateLen = 48 << 10
 )
 
 // FormatState renders the block. JSON's HTML escaping turns "<" and ">"

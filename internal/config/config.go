@@ -16,6 +16,8 @@ const (
 	DefaultOpenPRLimit   = 10
 	MaxOpenPRLimit       = 100
 	DefaultLabel         = "tend"
+	DefaultCIRounds      = 3
+	MaxCIRounds          = 10
 	ReconcilerImages     = "images"
 	ReconcilerAgent      = "agent"
 	ReleaseSelf          = "self"
@@ -73,6 +75,9 @@ type Rule struct {
 	// Edits are the globs the agent may write to; empty means "only the
 	// key's own path".
 	Edits []string
+	// CIRounds is how many times the agent is given the failing checks of
+	// its PR before tend asks a person (ci_rounds; 0: never).
+	CIRounds int
 	// Update is how far the images reconciler moves tags: one of
 	// UpdateModes, UpdateDigest when the file says nothing.
 	Update string

@@ -39,6 +39,9 @@ func TestParseFull(t *testing.T) {
 	if !docs.MayEdit("docs/a.md", "docs/deep/b.md") || docs.MayEdit("docs/a.md", "README.md") {
 		t.Errorf("docs edits globs wrong")
 	}
+	if docs.CIRounds != DefaultCIRounds || weekly.CIRounds != 0 {
+		t.Errorf("ci_rounds: docs %d (want the default %d), weekly %d (want 0)", docs.CIRounds, DefaultCIRounds, weekly.CIRounds)
+	}
 	if weekly.On.Push || weekly.On.Resync != 7*24*time.Hour || weekly.Paths[0] != "CHANGELOG.md" {
 		t.Errorf("weekly = %+v", weekly)
 	}
@@ -87,6 +90,9 @@ func TestParseErrors(t *testing.T) {
 		{"not a map", "- a\n", []string{`the top level must be a mapping`}},
 		{"limit", "version: 1\npull_requests: {limit: 0, labels: [\"\"]}\nrules: []\n", []string{`limit must be between 1 and 100`, `empty label`}},
 		{"issues without edits", "version: 1\nrules:\n  - {name: a, reconciler: agent, prompt: p, paths: [x], on: {issues: {label: l}}}\n", []string{`issue requests need "edits"`}},
+		{"ci_rounds range", "version: 1\nrules:\n  - {name: a, reconciler: agent, prompt: p, paths: [x], ci_rounds: 11}\n  - {name: b, reconciler: agent, prompt: p, paths: [x], ci_rounds: -1}\n", []string{`x.yaml:3:68: rule "a".ci_rounds must be between 0 and 10, found 11`, `x.yaml:4:68: rule "b".ci_rounds must be between 0 and 10, found -1`}},
+		{"ci_rounds type", "version: 1\nrules:\n  - {name: a, reconciler: agent, prompt: p, paths: [x], ci_rounds: many}\n", []string{`x.yaml:3:68: rule "a".ci_rounds must be a whole number`}},
+		{"ci_rounds on images", "version: 1\nrules:\n  - {name: a, reconciler: images, paths: [x], ci_rounds: 2}\n", []string{`x.yaml:3:58: rule "a": "ci_rounds" is only read by the agent reconciler`}},
 		{"bad update", "version: 1\nrules:\n  - name: a\n    reconciler: images\n    paths: [x]\n    update: latest\n", []string{`x.yaml:6:13: rule "a".update: unknown value "latest" (known: digest, patch, minor, major)`}},
 		{"update type", "version: 1\nrules:\n  - {name: a, reconciler: images, paths: [x], update: [minor]}\n", []string{`x.yaml:3:55: rule "a".update must be a string, found a list`}},
 		{"bad ignore", "version: 1\nrules:\n  - name: a\n    reconciler: images\n    paths: [x]\n    ignore: [nginx, \"nginx@sha256:ab\", \"a[\", \" x\", 3]\n", []string{`x.yaml:6:21: rule "a".ignore: "nginx@sha256:ab" must be an image name or glob`, `x.yaml:6:40: rule "a".ignore: "a[" is not a valid glob`, `x.yaml:6:46: rule "a".ignore: " x" must be an image name`, `x.yaml:6:52: rule "a".ignore: each entry must be a string`}},

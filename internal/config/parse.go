@@ -309,7 +309,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	return out
 }
 
-var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "update", "ignore", "on"}
+var ruleFields = []string{"name", "reconciler", "paths", "prompt", "edits", "ci_rounds", "update", "ignore", "on"}
 
 // rule parses one item of "rules". It reports false when the item has
 // errors (recorded in p).
@@ -318,7 +318,7 @@ func (p *parser) rule(n *yaml.Node, index int) (Rule, bool) {
 	if n == nil {
 		return Rule{}, false
 	}
-	r := Rule{Line: n.Line, Update: UpdateDigest, On: Triggers{Push: true, Resync: DefaultResync}}
+	r := Rule{Line: n.Line, CIRounds: DefaultCIRounds, Update: UpdateDigest, On: Triggers{Push: true, Resync: DefaultResync}}
 	errsBefore := len(p.errs)
 	what := ruleLabel(n, index)
 	var fields ruleNodes
@@ -358,8 +358,8 @@ func ruleLabel(n *yaml.Node, index int) string {
 // ruleNodes are the nodes of a rule's fields whose presence later checks
 // need (nil when absent).
 type ruleNodes struct {
-	name, reconciler, prompt, edits, issues *yaml.Node
-	imagesOnly                              []*yaml.Node // keys only the images reconciler reads
+	name, reconciler, prompt, edits, issues, ciRounds *yaml.Node
+	imagesOnly                                        []*yaml.Node // keys only the images reconciler reads
 }
 
 // ruleField parses the field key of a rule into r.
@@ -397,6 +397,9 @@ func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, k, v *yaml.No
 	case "edits":
 		fields.edits = v
 		r.Edits = p.globs(v, what+".edits")
+	case "ci_rounds":
+		fields.ciRounds = v
+		r.CIRounds = p.ciRounds(v, what)
 	case "update":
 		fields.imagesOnly = append(fields.imagesOnly, k)
 		if s, ok := p.str(v, what+".update"); ok {
@@ -438,7 +441,24 @@ func (p *parser) reconcilerFields(n *yaml.Node, reconciler string, fields ruleNo
 		if fields.issues != nil {
 			p.errorf(fields.issues, "%s: issue requests need the agent reconciler", what)
 		}
+		if fields.ciRounds != nil {
+			p.errorf(fields.ciRounds, "%s: \"ci_rounds\" is only read by the agent reconciler (images rules never loop on CI)", what)
+		}
 	}
+}
+
+// ciRounds reads a rule's ci_rounds: how many CI feedback rounds the agent
+// gets per PR.
+func (p *parser) ciRounds(n *yaml.Node, what string) int {
+	v, ok := p.int(n, what+".ci_rounds")
+	if !ok {
+		return DefaultCIRounds
+	}
+	if v < 0 || v > MaxCIRounds {
+		p.errorf(n, "%s.ci_rounds must be between 0 and %d, found %d", what, MaxCIRounds, v)
+		return DefaultCIRounds
+	}
+	return v
 }
 
 func (p *parser) globs(n *yaml.Node, what string) []string {

@@ -297,14 +297,16 @@ func (c *call) who() *user {
 }
 
 var appPermissions = map[string]any{
+	"actions":       "read",
 	"checks":        "write",
 	"contents":      "write",
 	"issues":        "write",
 	"metadata":      "read",
 	"pull_requests": "write",
+	"statuses":      "read",
 }
 
-var appEvents = []string{"check_run", "issue_comment", "issues", "pull_request", "push", "release"}
+var appEvents = []string{"check_run", "check_suite", "issue_comment", "issues", "pull_request", "pull_request_review", "pull_request_review_comment", "push", "release", "status", "workflow_run"}
 
 func (s *Server) installationJSON(inst *installation) map[string]any {
 	return map[string]any{

@@ -35,6 +35,7 @@ type checkRun struct {
 	output      CheckRunOutput
 	actions     []CheckRunAction
 	appID       int64
+	appSlug     string // for check runs of other apps (see AddForeignCheckRun)
 	suiteID     int64
 }
 
@@ -217,7 +218,7 @@ func (s *Server) checkRunJSON(cr *checkRun) map[string]any {
 		},
 		"name":          cr.name,
 		"check_suite":   map[string]any{"id": cr.suiteID},
-		"app":           s.appJSON(),
+		"app":           s.checkRunAppJSON(cr),
 		"pull_requests": prs,
 		"actions":       actions,
 	}
@@ -350,9 +351,9 @@ func (c *call) applyCheckRun(cr *checkRun, req *checkRunRequest) bool {
 	return true
 }
 
-func (s *Server) suiteID(rp *repo, headSHA string) int64 {
+func (s *Server) suiteID(rp *repo, headSHA string, appID int64) int64 {
 	for _, cr := range s.checkRuns {
-		if cr.repo == rp && cr.headSHA == headSHA && cr.appID == s.cfg.appID {
+		if cr.repo == rp && cr.headSHA == headSHA && cr.appID == appID {
 			return cr.suiteID
 		}
 	}
@@ -381,7 +382,7 @@ func (s *Server) createCheckRun(c *call) {
 	if !c.applyCheckRun(cr, &req) {
 		return
 	}
-	cr.suiteID = s.suiteID(rp, sha)
+	cr.suiteID = s.suiteID(rp, sha, cr.appID)
 	s.checkRuns[cr.id] = cr
 	s.hook("check_run", "created", s.checkRunEvent(cr, c.who(), nil))
 	if cr.status == checkRunStatusDone {

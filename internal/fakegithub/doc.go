@@ -75,12 +75,19 @@
 // SetWebhooks): push, pull_request (opened, edited, synchronize, closed,
 // reopened, labeled, unlabeled), issues, issue_comment, check_run (created,
 // completed, rerequested, requested_action), release (published),
-// installation and installation_repositories. They are signed like
+// installation and installation_repositories; and for other apps' reports
+// (ci.go, reviews.go) check_run and check_suite (completed, from
+// AddForeignCheckRun), status (SetStatus or the API), pull_request_review
+// (submitted) and pull_request_review_comment (created, from AddReview). They are signed like
 // GitHub's, delivered in order on one goroutine, only for repositories in an
 // installation, and recorded (Deliveries) without retries. Changes made
 // through the API have the bot "<slug>[bot]" as sender; changes made with
 // the Server's methods (Commit, MergePR, AddComment, ...) act as the named
 // human.
+//
+// Other apps' check runs carry their own app; a GitHub Actions job's log
+// (SetJobLog) is served the way GitHub serves it: .../actions/jobs/{id}/logs
+// answers 302 to an unauthenticated download URL on the same server.
 //
 // Faults are injected with Fail (e.g. 403 with Retry-After, 429, 502).
 //

@@ -94,6 +94,15 @@ func init() {
 		"checks/get":              (*Server).getCheckRun,
 		"checks/list-annotations": (*Server).listCheckRunAnnotations,
 		"checks/list-for-ref":     (*Server).listCheckRunsForRef,
+
+		// Other apps' reports: statuses, Actions job logs.
+		"repos/create-commit-status":                 (*Server).createCommitStatus,
+		"repos/get-combined-status-for-ref":          (*Server).getCombinedStatus,
+		"actions/download-job-logs-for-workflow-run": (*Server).downloadJobLogs,
+
+		// Reviews.
+		"pulls/list-reviews":         (*Server).listReviews,
+		"pulls/list-review-comments": (*Server).listReviewComments,
 	}
 }
 

@@ -118,6 +118,17 @@ func (s *Server) ClosePR(fullName string, number int, by string) {
 	s.CloseIssue(fullName, number, by)
 }
 
+// ReopenPR reopens a closed, unmerged pull request as a person would; it
+// fires "pull_request" reopened.
+func (s *Server) ReopenPR(fullName string, number int, by string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.mustRepo(fullName)
+	if is := rp.issues[number]; is != nil && is.pr != nil && is.state == "closed" && !is.pr.merged {
+		s.reopenIssue(rp, is, s.userLocked(by, ""))
+	}
+}
+
 type prError struct {
 	status int
 	field  string

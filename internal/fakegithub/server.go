@@ -122,6 +122,7 @@ type Server struct {
 	requests      []RequestRecord
 	faults        []*fault
 	rates         map[string]*rateWindow
+	ciData        *ciState // statuses and job logs (ci.go)
 	secondary     secondaryState
 
 	gatesMu sync.Mutex // guards gates, apart from mu: held requests wait outside mu
@@ -387,6 +388,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	escaped := r.URL.EscapedPath()
 	if strings.HasPrefix(escaped, "/api/v3/") || escaped == "/api/v3" {
 		escaped = strings.TrimPrefix(escaped, "/api/v3")
+	}
+	if strings.HasPrefix(escaped, "/_fake/logs/") {
+		s.serveLog(w, r, strings.TrimPrefix(r.URL.Path, "/_fake/logs/"))
+		return
 	}
 	if strings.HasPrefix(escaped, "/_fake/raw/") {
 		s.serveRaw(w, r, strings.TrimPrefix(r.URL.Path, "/_fake/raw/"))
@@ -869,3 +874,13 @@ func encodeNodeID(kind, id string) string {
 }
 
 func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// WaitNextSecond returns once the clock has moved to the next whole
+// second: the fake, like GitHub, keeps timestamps to the second, and a test
+// that needs two events to be told apart by time waits for it.
+func WaitNextSecond() {
+	start := now()
+	for now().Equal(start) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}

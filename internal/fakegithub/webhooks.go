@@ -295,8 +295,8 @@ func (s *Server) checkRunEvent(cr *checkRun, sender *user, extra map[string]any)
 	}
 	j := s.checkRunJSON(cr)
 	j["check_suite"] = map[string]any{
-		"id": cr.suiteID, "head_sha": cr.headSHA, "status": cr.status, "app": s.appJSON(),
-		"pull_requests": j["pull_requests"],
+		"id": cr.suiteID, "head_sha": cr.headSHA, "status": cr.status, "app": s.checkRunAppJSON(cr),
+		"pull_requests": j["pull_requests"], "head_branch": cr.repo.branchAt(cr.headSHA),
 	}
 	kv := map[string]any{"check_run": j}
 	for k, v := range extra {

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
@@ -38,6 +39,9 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 	if err != nil {
 		return s, err
 	}
+	if t.PR == nil && run.Key.Kind() == keys.KindPath {
+		t = declinedPR(client, run.Key, t)
+	}
 	s.target = t
 	b, err := w.Commands.Pickup(ctx, t, commands.Options{Deterministic: rule.Reconciler != config.ReconcilerAgent})
 	if err != nil {
@@ -55,6 +59,9 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 	if p := t.Ledger.Pending; p != nil {
 		s.steering.Fresh = s.steering.Fresh || p.Fresh
 		s.steering.Recreate = s.steering.Recreate || p.Recreate
+		// A writer's command asks for the key's change: a decline of its
+		// newest PR no longer holds.
+		s.steering.Reconsider = len(p.Ack) > 0
 	}
 	s.steering.Instructions = t.Ledger.Instructions
 	// A comment without an accepted command still runs the key like any
@@ -65,6 +72,18 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 		s.outcome = "skipped"
 	}
 	return s, nil
+}
+
+// declinedPR returns the target of a path key's newest PR when a person
+// closed it unmerged (declined it), so that commands on it are read: a
+// writer's /reconcile there asks for the declined change anyway. Otherwise
+// it returns t (Load's target, without a PR).
+func declinedPR(client *github.Client, k keys.Key, t *commands.Target) *commands.Target {
+	pr, st := t.Newest, t.NewestState
+	if pr == nil || pr.GetState() != "closed" || pr.MergedAt != nil || st.Resolved {
+		return t
+	}
+	return commands.TargetForPR(client, k, pr, st)
 }
 
 // buttonSteering is what a click on a check run's button asks for.

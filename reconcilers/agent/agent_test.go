@@ -26,6 +26,7 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/agent"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 )
 
 const docsConfig = `version: 1
@@ -87,7 +88,7 @@ func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &changes.Manager{Identity: botpr.NewIdentity(gh.AppID(), "tend"), Counter: st}
+	m := &changes.Manager{Identity: botpr.NewIdentity(gh.AppID(), "tend"), Counter: st, Declines: st}
 	rec := &agent.Reconciler{Changes: m, Model: model, ModelName: "gemini-test", Usage: storeUsage{st}, Metrics: agent.NewMetrics(nil)}
 	w := &worker.Worker{
 		Clients:       clients,
@@ -95,6 +96,7 @@ func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn
 		Configs:       config.NewCache(config.NewLoader(), st),
 		Reconcilers:   map[string]reconcilers.Reconciler{"agent": rec},
 		PRs:           m, Forget: st, Meta: st,
+		Commands: &commands.Pipeline{Identity: m.Identity, PRs: m},
 	}
 	return &harness{gh: gh, gem: gem, st: st, rec: rec, worker: w}
 }

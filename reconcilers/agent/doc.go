@@ -12,6 +12,13 @@
 // have not changed since the last run is skipped without calling the model,
 // so resyncs cost no tokens and a spent budget is not retried in a loop.
 //
+// On its own open PR the agent also gets feedback (feedback.go): when the
+// checks of other apps and the commit statuses on the PR head finish with
+// failures, a new round with the failures and the tails of GitHub Actions
+// job logs, at most the rule's ci_rounds per PR, then the PR is labelled
+// tend/needs-human (hold.go); and reviews requesting changes and review
+// comments from people with write access, each used once.
+//
 // Each run is explained: the check run lists the outcome and the model's
 // rationale, and a table of every tool call and the tokens each turn used.
 package agent

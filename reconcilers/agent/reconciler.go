@@ -82,10 +82,15 @@ type run struct {
 	release  *github.RepositoryRelease
 	relRepo  string
 	inputs   string
-	checkRun int64 // the in-progress check run, if one was created
+	checkRun int64     // the in-progress check run, if one was created
+	fb       *feedback // CI and review feedback on the open PR (feedback.go)
 	// recreate: the run regenerates the PR from the base branch, so the
 	// PR's own changes (and people's commits) are not its starting point.
 	recreate bool
+	// prior is the key's newest PR and what people declined.
+	prior *changes.Prior
+	// keySHA is the blob SHA of the key's file on the base (path keys).
+	keySHA string
 }
 
 // prHead is the head commit of the key's open PR, or "".
@@ -120,7 +125,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return res, err
 	}
 	r.readRelease(ctx, rn)
-	rn.inputs = r.inputsHash(rn, fileSHA)
+	rn.inputs, rn.keySHA = r.inputsHash(rn, fileSHA), fileSHA
+	if res, done, err := r.feedbackGate(ctx, rn); done || err != nil {
+		return res, err
+	}
 	if res, done, err := r.skip(ctx, rn); done || err != nil {
 		return res, err
 	}
@@ -135,23 +143,29 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if res, done, err := r.dailyBudgetSpent(ctx, rn, target, day); done || err != nil {
 		return res, err
 	}
-	return r.runAgent(ctx, rn, target, day)
+	res, err = r.runAgent(ctx, rn, target, day)
+	if err == nil && rn.fb.due() {
+		// Each failing head and each review is used once.
+		_, err = r.Changes.SaveFeedback(ctx, rn.req.Client, k.Owner, k.Repo, k, rn.fb.next)
+	}
+	return res, err
 }
 
-// begin reads the base branch and the key's open PR.
+// begin reads the base branch, the key's newest PR and what people
+// declined (a writer's command on a declined PR withdraws the decline).
 func (r *Reconciler) begin(ctx context.Context, req reconcilers.Request) (*run, error) {
 	k := req.Key
 	base, err := changes.ReadBase(ctx, req.Client, k.Owner, k.Repo, req.DefaultBranch)
 	if err != nil {
 		return nil, err
 	}
-	rn := &run{req: req, k: k, base: base, recreate: req.Steering.Recreate}
-	pr, st, err := r.Changes.PR(ctx, req.Client, k.Owner, k.Repo, k)
+	prior, err := r.Changes.Prior(ctx, req.Client, k.Owner, k.Repo, k, req.Steering.Reconsider || req.Steering.Recreate)
 	if err != nil {
 		return nil, err
 	}
-	if pr != nil && pr.GetState() == "open" {
-		rn.pr, rn.st = pr, st
+	rn := &run{req: req, k: k, base: base, recreate: req.Steering.Recreate, prior: prior}
+	if pr := prior.PR; pr != nil && pr.GetState() == "open" {
+		rn.pr, rn.st = pr, prior.State
 	}
 	return rn, nil
 }
@@ -217,9 +231,10 @@ func (r *Reconciler) readRelease(ctx context.Context, rn *run) {
 }
 
 // skip ends the run without the model when nothing it depends on changed
-// since the last run (unless people asked for a run), or when people
-// pushed to the PR and did not ask to recreate it (the change manager says
-// so once and leaves it alone; the agent spends no tokens on it).
+// since the last run (unless people asked for a run), when people declined
+// what it would propose (see stillDeclined), or when people pushed to the
+// PR and did not ask to recreate it (the change manager says so once and
+// leaves it alone; the agent spends no tokens on it).
 func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, bool, error) {
 	k := rn.k
 	memo, err := r.Usage.GetAgentMemo(ctx, k.String())
@@ -227,12 +242,15 @@ func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, boo
 		return reconcilers.Result{}, true, err
 	}
 	head := rn.prHead()
-	asked := rn.req.Steering.Fresh || rn.recreate
+	asked := rn.req.Steering.Fresh || rn.recreate || rn.req.Steering.Reconsider || rn.fb.due()
 	if memo.Inputs == rn.inputs && memo.Head == head && !asked {
 		r.Metrics.record("unchanged", nil)
 		return reconcilers.Result{Outcome: "unchanged"}, true, nil
 	}
-	if rn.pr == nil || head == rn.st.Head || rn.recreate {
+	if rn.pr == nil {
+		return r.declined(ctx, rn)
+	}
+	if head == rn.st.Head || rn.recreate {
 		return reconcilers.Result{}, false, nil
 	}
 	out, err := r.Changes.Apply(ctx, rn.req.Client, k.Owner, k.Repo, r.change(rn))
@@ -240,6 +258,18 @@ func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, boo
 		return reconcilers.Result{}, true, err
 	}
 	return reconcilers.Result{Outcome: out.Action}, true, r.remember(ctx, rn, out.Action, head)
+}
+
+// declined ends the run of a key without an open PR when people declined
+// what it would work on. It is not remembered in the memo, which does not
+// cover every file the declined run read.
+func (r *Reconciler) declined(ctx context.Context, rn *run) (reconcilers.Result, bool, error) {
+	declined, err := r.stillDeclined(ctx, rn)
+	if err != nil || !declined {
+		return reconcilers.Result{}, err != nil, err
+	}
+	r.Metrics.record("declined", nil)
+	return reconcilers.Result{Outcome: "declined"}, true, nil
 }
 
 // noCredentials reports on a check run that the agent cannot run.
@@ -393,6 +423,7 @@ func (r *Reconciler) land(ctx context.Context, rn *run, rec *Record, tree *workt
 		}
 		c.Files = r.withBase(ctx, rn, files, prFiles)
 		c.Title, c.Summary = rec.Title, rec.Rationale
+		c.Proposal = r.proposal(rn, tree.Reads(), prFiles)
 	}
 	out, err := r.Changes.Apply(ctx, rn.req.Client, k.Owner, k.Repo, c)
 	if err != nil {
@@ -442,9 +473,13 @@ func (r *Reconciler) reportUnfinished(ctx context.Context, rn *run, rec *Record,
 // change is the key's Change with everything but its files.
 func (r *Reconciler) change(rn *run) *changes.Change {
 	c := &changes.Change{Key: rn.k, Rule: rn.req.Rule.Name, PullRequests: rn.req.Config.PullRequests, Base: rn.base, Trigger: changes.DescribeTrigger(rn.req.Trigger),
-		Fresh: rn.req.Steering.Fresh, Recreate: rn.recreate}
+		Fresh: rn.req.Steering.Fresh, Recreate: rn.recreate, Prior: rn.prior}
 	if rn.k.Kind() == keys.KindIssue {
 		c.Fixes = rn.k.Issue
+	}
+	c.CIRounds = rn.req.Rule.CIRounds
+	if rn.fb.due() || (rn.fb != nil && rn.fb.changed) {
+		c.Feedback = rn.fb.next.Clone()
 	}
 	if rn.k.Kind() == keys.KindPath {
 		// A key with no changed files: nothing differs, so an open PR is
@@ -463,6 +498,7 @@ func (r *Reconciler) finishCheck(ctx context.Context, rn *run, conclusion, title
 	if rn.checkRun == 0 {
 		return
 	}
+	summary += changes.FeedbackLine(rn.feedbackRecord(), rn.req.Rule.CIRounds)
 	out := &github.CheckRunOutput{Title: github.Ptr(title), Summary: github.Ptr(clip.Text(summary, 60000, truncated))}
 	if rec != nil {
 		out.Text = github.Ptr(clip.Text(trace(rec), 60000, truncated))

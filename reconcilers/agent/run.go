@@ -151,6 +151,13 @@ func (r *Reconciler) prompts(ctx context.Context, rn *run, tree *worktree.Tree, 
 		}
 		text += "\n" + more
 	}
+	if rn.fb.due() {
+		fbText, err := rn.fb.prompt()
+		if err != nil {
+			return "", "", err
+		}
+		text += "\n" + fbText
+	}
 	return sys, text, nil
 }
 
@@ -211,24 +218,16 @@ func (r *Reconciler) writersComments(ctx context.Context, client *github.Client,
 		}
 		opts.Page = resp.NextPage
 	}
-	allowed := map[string]bool{}
+	w := newWriters(client, k.Owner, k.Repo)
 	var out []*github.IssueComment
 	for _, c := range all {
 		login := c.GetUser().GetLogin()
 		if c.GetUser().GetType() == "Bot" || login == "" {
 			continue
 		}
-		ok, seen := allowed[login]
-		if !seen {
-			perm, _, err := client.Repositories.GetPermissionLevel(ctx, k.Owner, k.Repo, login)
-			if err != nil {
-				return nil, fmt.Errorf("read the permission of %s: %w", login, err)
-			}
-			switch perm.GetPermission() {
-			case "admin", "maintain", "write":
-				ok = true
-			}
-			allowed[login] = ok
+		ok, err := w.has(ctx, login)
+		if err != nil {
+			return nil, err
 		}
 		if ok {
 			out = append(out, c)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/config"
 	"github.com/tend-app/tend/internal/keys"
 )
@@ -50,6 +51,21 @@ type Change struct {
 	// people pushed, and to propose a declined change again (see
 	// reconcilers.Steering).
 	Fresh, Recreate bool
+	// Proposal is what the change proposes, in the terms a person's
+	// decline is remembered in (kept in the PR's state block); nil stands
+	// for the desired-state hash.
+	Proposal *botpr.Proposal
+	// Withheld counts the parts of the desired state the reconciler left
+	// out because people declined them (see Prior).
+	Withheld int
+	// Prior is the Manager.Prior the reconciler read, if any; Apply reads
+	// it again when nil.
+	Prior *Prior
+	// Feedback, when set, replaces the feedback record of the PR's state
+	// block (otherwise an update keeps it); CIRounds is the rule's
+	// ci_rounds, shown with it in the check run.
+	Feedback *botpr.Feedback
+	CIRounds int
 }
 
 // FileChange is one file of a Change.
@@ -146,6 +162,10 @@ func DescribeTrigger(t string) string {
 		return "a package published to a registry"
 	case strings.HasPrefix(t, "installation"):
 		return "the App's installation"
+	case ciTrigger(t):
+		return "checks on the pull request"
+	case strings.HasPrefix(t, "pull_request_review"):
+		return "a review of the pull request"
 	case t == "manual":
 		return "an operator"
 	}
@@ -153,4 +173,15 @@ func DescribeTrigger(t string) string {
 		t = t[:80]
 	}
 	return "`" + strings.ReplaceAll(t, "`", "'") + "`"
+}
+
+// ciTrigger reports whether a trigger is another app's check or status
+// finishing (not a click on one of tend's own check runs).
+func ciTrigger(t string) bool {
+	for _, p := range []string{"check_run:failure", "check_run:timed_out", "check_run:startup_failure", "check_suite:", "status:", "workflow_run:"} {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	return false
 }

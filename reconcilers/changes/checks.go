@@ -41,6 +41,7 @@ func (m *Manager) report(ctx context.Context, client *github.Client, owner, repo
 			summary += "- " + w + "\n"
 		}
 	}
+	summary += c.feedbackLine()
 	var text strings.Builder
 	fmt.Fprintf(&text, "Key: `%s`  \nTrigger: %s  \nBase: `%s` at %s\n\n", c.Key, orDash(c.Trigger), c.Base.Branch, short(c.Base.Commit))
 	if len(diff) > 0 {

@@ -6,8 +6,11 @@
 // as verified), and a check run that says what changed and why.
 //
 // It is where tend's manners live: a PR whose change landed on the base
-// branch is closed as resolved; a PR a person closed is not proposed again
-// until the desired state changes; commits people push to a bot branch are
+// branch is closed as resolved; a PR a person closed unmerged is a decline,
+// recorded per key (Declines, and the PR's state block) and said once on the
+// PR, and what it proposed (Proposal: image rewrites, the agent's request
+// and the files it read) is not proposed again until it differs or a writer
+// comments /reconcile on the closed PR (decline.go, reconsider.go); commits people push to a bot branch are
 // never overwritten; a repository never has more open tend PRs than its
 // limit. Every decision is made from what GitHub says now — the PR, its
 // hidden state block (trusted only in a body written by tend's bot) and the

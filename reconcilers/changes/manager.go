@@ -36,6 +36,9 @@ type Manager struct {
 	Identity *botpr.Identity
 	// Counter enforces pull_requests.limit; nil means no limit.
 	Counter PRCounter
+	// Declines remembers what people declined per key; nil leaves it to
+	// the PRs alone.
+	Declines Declines
 	// LimitRetry is when a key over the open-PR limit is tried again
 	// (default 30 minutes).
 	LimitRetry time.Duration
@@ -56,40 +59,48 @@ type Outcome struct {
 
 // Apply makes GitHub match c for owner/repo.
 func (m *Manager) Apply(ctx context.Context, client *github.Client, owner, repo string, c *Change) (Outcome, error) {
-	branch := botpr.BranchName(c.Key)
-	pr, st, err := m.findPR(ctx, client, owner, repo, branch)
-	if err != nil {
-		return Outcome{}, err
-	}
-	diff := c.differing()
-	hash := c.desiredHash()
-	if pr != nil && pr.GetState() == "open" {
-		return m.applyToOpenPR(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
-	}
-	// A person closed this proposal without merging it: it is not made
-	// again until the desired state changes.
-	// `/reconcile recreate` proposes it again.
-	declined := pr != nil && pr.MergedAt == nil && !st.Resolved && st.Hash == hash && !c.Recreate
-	if len(diff) == 0 || declined {
-		// Nothing to propose: the key neither waits for a PR slot nor
-		// holds one (its PR, if any, is closed).
-		if err := m.leaveSlot(ctx, owner, repo, c.Key); err != nil {
+	prior := c.Prior
+	if prior == nil || prior.key != c.Key.String() {
+		var err error
+		if prior, err = m.Prior(ctx, client, owner, repo, c.Key, c.Recreate); err != nil {
 			return Outcome{}, err
 		}
 	}
-	switch {
-	case len(diff) == 0:
-		out := Outcome{Action: "noop"}
-		if pr != nil {
-			// The key's last PR closed (merged, declined or resolved): its
-			// slot may be free for a key that waits.
-			out.Wake = m.wake(ctx, owner, repo, c.PullRequests.Limit)
+	pr, st := prior.PR, prior.State
+	branch := botpr.BranchName(c.Key)
+	diff := c.differing()
+	hash := c.desiredHash()
+
+	// A declined PR people asked for again is reopened (`/reconcile
+	// recreate` asks for a new one, made from the base branch).
+	if len(diff) > 0 && prior.Reconsidered() && !c.Recreate {
+		reopened, rst, limited, err := m.reopen(ctx, client, owner, repo, branch, pr, st, c)
+		if err != nil || limited != nil {
+			return deref(limited), err
 		}
-		return out, nil
-	case declined:
-		return Outcome{Action: "declined", PR: pr.GetNumber(), Wake: m.wake(ctx, owner, repo, c.PullRequests.Limit)}, nil
+		if reopened != nil {
+			pr, st = reopened, rst
+		}
+	}
+	if pr != nil && pr.GetState() == "open" {
+		return m.applyToOpenPR(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+	}
+	// A person closed a PR with this very content (PRs from before
+	// proposals existed have only their hash), or declined every rewrite
+	// proposed: declined, even if the reconciler did not leave them out.
+	declined := len(diff) > 0 && !prior.Reconsidered() && !c.Recreate &&
+		(prior.Decline.Hash == hash || (c.Proposal != nil && prior.Decline.CoversRewrites(*c.Proposal)))
+	if len(diff) == 0 || declined {
+		return m.nothingToPropose(ctx, owner, repo, c, pr, declined || c.Withheld > 0)
 	}
 	return m.open(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+}
+
+func deref(o *Outcome) Outcome {
+	if o == nil {
+		return Outcome{}
+	}
+	return *o
 }
 
 // applyToOpenPR makes the key's open PR match c: it leaves people's
@@ -127,6 +138,105 @@ func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owne
 		zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Msg("PR conflicts with the moved base; regenerating")
 	}
 	return m.update(ctx, client, owner, repo, branch, pr, st, c, diff, hash)
+}
+
+// nothingToPropose answers a run that opens no PR: the key neither waits
+// for a PR slot nor holds one (its PR, if any, is closed). declined says
+// that what it would propose was declined by people.
+func (m *Manager) nothingToPropose(ctx context.Context, owner, repo string, c *Change, pr *github.PullRequest, declined bool) (Outcome, error) {
+	if err := m.leaveSlot(ctx, owner, repo, c.Key); err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Action: "noop"}
+	if declined {
+		out.Action = "declined"
+	}
+	if pr != nil {
+		// The key's last PR closed (merged, declined or resolved): its
+		// slot may be free for a key that waits.
+		out.PR = pr.GetNumber()
+		out.Wake = m.wake(ctx, owner, repo, c.PullRequests.Limit)
+	}
+	return out, nil
+}
+
+// reserve takes a slot under the repository's open-PR limit for c's key.
+// When the limit is reached it returns the "limited" outcome (the key
+// waits); otherwise release gives the slot back if the PR cannot be made.
+func (m *Manager) reserve(ctx context.Context, client *github.Client, owner, repo string, c *Change) (release func(), limited *Outcome, err error) {
+	release = func() {}
+	if m.Counter == nil {
+		return release, nil, nil
+	}
+	full := strings.ToLower(owner + "/" + repo)
+	ok, err := m.Counter.ReservePR(ctx, full, c.Key.String(), c.PullRequests.Limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		// The count may be stale (people merge and close PRs): count
+		// again from GitHub before making the key wait.
+		if _, err := m.OpenPRKeys(ctx, client, owner, repo, ""); err != nil {
+			return nil, nil, err
+		}
+		if ok, err = m.Counter.ReservePR(ctx, full, c.Key.String(), c.PullRequests.Limit); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !ok {
+		retry := m.LimitRetry
+		if retry <= 0 {
+			retry = 30 * time.Minute
+		}
+		if err := m.Counter.WaitForSlot(ctx, full, c.Key.String()); err != nil {
+			return nil, nil, err
+		}
+		zerolog.Ctx(ctx).Info().Int("limit", c.PullRequests.Limit).Dur("retry_in", retry).Msg("open-PR limit reached; key waits")
+		return nil, &Outcome{Action: "limited", RequeueAfter: retry}, nil
+	}
+	if err := m.Counter.StopWaiting(ctx, full, c.Key.String()); err != nil {
+		return nil, nil, err
+	}
+	return func() {
+		if err := m.Counter.ReleasePR(context.WithoutCancel(ctx), full, c.Key.String()); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("releasing an open-PR slot")
+		}
+	}, nil, nil
+}
+
+// reopen reopens a declined PR that a writer asked for again, when its
+// branch still holds tend's last commit, and returns it with its new state
+// (the decline marks cleared, so a later close counts as a new decline).
+// It returns a nil PR when the PR cannot be reopened: a new one is opened
+// instead.
+func (m *Manager) reopen(ctx context.Context, client *github.Client, owner, repo, branch string, pr *github.PullRequest, st botpr.State, c *Change) (*github.PullRequest, botpr.State, *Outcome, error) {
+	ref, _, err := client.Git.GetRef(ctx, owner, repo, "heads/"+branch)
+	if err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			return nil, st, nil, nil
+		}
+		return nil, st, nil, fmt.Errorf("read branch %s: %w", branch, err)
+	}
+	if ref.GetObject().GetSHA() != st.Head || pr.GetHead().GetSHA() != st.Head {
+		return nil, st, nil, nil
+	}
+	release, limited, err := m.reserve(ctx, client, owner, repo, c)
+	if err != nil || limited != nil {
+		return nil, st, limited, err
+	}
+	st.Declined, st.Reconsidered = false, false
+	reopened, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
+		State: github.Ptr("open"), Body: github.Ptr(botpr.ReplaceState(pr.GetBody(), st)),
+	})
+	if err != nil {
+		release()
+		if isStatus(err, http.StatusUnprocessableEntity) {
+			return nil, st, nil, nil
+		}
+		return nil, st, nil, fmt.Errorf("reopen PR #%d: %w", pr.GetNumber(), err)
+	}
+	zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Msg("reopened a declined PR on request")
+	return reopened, st, nil, nil
 }
 
 // leaveSlot takes a key off the repository's open-PR count and off the
@@ -246,50 +356,19 @@ func commitMessage(c *Change) string {
 }
 
 func (m *Manager) newState(c *Change, hash, head string) botpr.State {
-	return botpr.State{Version: 1, Key: c.Key.String(), Hash: hash, BaseHash: c.baseHash(), Base: c.Base.Commit, Head: head, Extra: c.Extra}
+	prop := &botpr.Proposal{Hash: hash}
+	if c.Proposal != nil && !c.Proposal.Empty() {
+		bounded := c.Proposal.Bounded()
+		prop = &bounded
+	}
+	return botpr.State{Version: 1, Key: c.Key.String(), Hash: hash, BaseHash: c.baseHash(), Base: c.Base.Commit, Head: head, Extra: c.Extra, Proposal: prop}
 }
 
 // open proposes the change in a new PR, within the repository's limit.
 func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, branch string, prev *github.PullRequest, prevState botpr.State, c *Change, diff []FileChange, hash string) (Outcome, error) {
-	full := strings.ToLower(owner + "/" + repo)
-	reserved := false
-	if m.Counter != nil {
-		ok, err := m.Counter.ReservePR(ctx, full, c.Key.String(), c.PullRequests.Limit)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if !ok {
-			// The count may be stale (people merge and close PRs): count
-			// again from GitHub before making the key wait.
-			if _, err := m.OpenPRKeys(ctx, client, owner, repo, ""); err != nil {
-				return Outcome{}, err
-			}
-			if ok, err = m.Counter.ReservePR(ctx, full, c.Key.String(), c.PullRequests.Limit); err != nil {
-				return Outcome{}, err
-			}
-		}
-		if !ok {
-			retry := m.LimitRetry
-			if retry <= 0 {
-				retry = 30 * time.Minute
-			}
-			if err := m.Counter.WaitForSlot(ctx, full, c.Key.String()); err != nil {
-				return Outcome{}, err
-			}
-			zerolog.Ctx(ctx).Info().Int("limit", c.PullRequests.Limit).Dur("retry_in", retry).Msg("open-PR limit reached; key waits")
-			return Outcome{Action: "limited", RequeueAfter: retry}, nil
-		}
-		reserved = true
-		if err := m.Counter.StopWaiting(ctx, full, c.Key.String()); err != nil {
-			return Outcome{}, err
-		}
-	}
-	release := func() {
-		if reserved {
-			if err := m.Counter.ReleasePR(context.WithoutCancel(ctx), full, c.Key.String()); err != nil {
-				zerolog.Ctx(ctx).Warn().Err(err).Msg("releasing an open-PR slot")
-			}
-		}
+	release, limited, err := m.reserve(ctx, client, owner, repo, c)
+	if err != nil || limited != nil {
+		return deref(limited), err
 	}
 	head, err := m.writeCommit(ctx, client, owner, repo, c, diff)
 	if err != nil {
@@ -367,6 +446,7 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 	st := m.newState(c, hash, head)
 	st.HumanNotified = prev.HumanNotified && !c.Recreate
 	st.Cmd = prev.Cmd
+	c.keepFeedback(&st, prev)
 	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
 		Title: github.Ptr(oneLine(c.Title, 256)),
 		Body:  github.Ptr(renderBody(c, st)),

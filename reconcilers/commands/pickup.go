@@ -159,14 +159,26 @@ func (p *Pipeline) handle(ctx context.Context, t *Target, number int, c *github.
 	return true, nil
 }
 
-// mayCommand asks GitHub for login's permission on the repository: write,
-// maintain and admin may command (role_name tells maintain and custom
-// roles apart; permission is their base level).
+// mayCommand asks GitHub whether login may command (WriteAccess),
+// once per login and run.
 func (p *Pipeline) mayCommand(ctx context.Context, t *Target, login string, cache map[string]bool) (bool, error) {
 	if ok, seen := cache[login]; seen {
 		return ok, nil
 	}
-	perm, _, err := t.Client.Repositories.GetPermissionLevel(ctx, t.Key.Owner, t.Key.Repo, login)
+	ok, err := WriteAccess(ctx, t.Client, t.Key.Owner, t.Key.Repo, login)
+	if err != nil {
+		return false, err
+	}
+	cache[login] = ok
+	return ok, nil
+}
+
+// WriteAccess asks GitHub for login's permission on owner/repo: write,
+// maintain and admin may steer tend — with commands, and with reviews of
+// its PRs (role_name tells maintain and custom roles apart; permission is
+// their base level). A user GitHub does not know has no access.
+func WriteAccess(ctx context.Context, client *github.Client, owner, repo, login string) (bool, error) {
+	perm, _, err := client.Repositories.GetPermissionLevel(ctx, owner, repo, login)
 	if err != nil && !isStatus(err, http.StatusNotFound) {
 		return false, fmt.Errorf("read the permission of %s: %w", login, err)
 	}
@@ -181,7 +193,6 @@ func (p *Pipeline) mayCommand(ctx context.Context, t *Target, login string, cach
 			ok = true
 		}
 	}
-	cache[login] = ok
 	return ok, nil
 }
 

@@ -36,6 +36,11 @@ type Target struct {
 	// PR is the key's open PR (nil when none) and State its state block.
 	PR    *github.PullRequest
 	State botpr.State
+	// Newest is the key's newest PR in any state (nil when none) and
+	// NewestState its state block, as Load found them: a closed one may be
+	// a declined PR whose comments are read through TargetForPR.
+	Newest      *github.PullRequest
+	NewestState botpr.State
 	// Issue is the request of an issue key (nil for path keys, and when
 	// the issue was deleted).
 	Issue *github.Issue
@@ -57,6 +62,7 @@ func (p *Pipeline) Load(ctx context.Context, client *github.Client, k keys.Key) 
 	if err != nil {
 		return nil, err
 	}
+	t.Newest, t.NewestState = pr, st
 	if pr != nil && pr.GetState() == "open" {
 		t.PR, t.State = pr, st
 	}

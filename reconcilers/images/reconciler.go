@@ -56,8 +56,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
+	// What people declined is left out of the change (see decline.go).
+	prior, err := r.Changes.Prior(ctx, req.Client, k.Owner, k.Repo, k, req.Steering.Reconsider || req.Steering.Recreate)
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
 	c := &changes.Change{Key: k, Rule: req.Rule.Name, PullRequests: req.Config.PullRequests, Base: base, Trigger: changes.DescribeTrigger(req.Trigger),
-		Fresh: req.Steering.Fresh, Recreate: req.Steering.Recreate}
+		Fresh: req.Steering.Fresh, Recreate: req.Steering.Recreate, Prior: prior}
 	var failures []Failure
 	if !file.Exists {
 		// Deleted (or never there): nothing to pin. An open PR for it is
@@ -85,6 +90,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return reconcilers.Result{}, err
 	}
 	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}
+	if out.Action == "up-to-date" {
+		// Images rules never loop on CI; their check run says what failed.
+		if _, err := r.Changes.ReportCI(ctx, req.Client, k.Owner, k.Repo, k); err != nil {
+			return reconcilers.Result{}, err
+		}
+	}
 	if len(failures) > 0 && res.RequeueAfter == 0 {
 		res.RequeueAfter = r.RetryFailures
 		if res.RequeueAfter <= 0 {
@@ -109,12 +120,15 @@ func (r *Reconciler) plan(ctx context.Context, req reconcilers.Request, content 
 		opts.Tags = r.Tags.Lister(lister)
 	}
 	refs, notes := Find(path, content)
-	out, pins, fails, ignored := UpdateRefs(ctx, content, refs, opts)
+	_, pins, fails, ignored := UpdateRefs(ctx, content, refs, opts)
+	out, pins, withheld := withholdDeclined(content, pins, c.Prior.Decline)
 	notes = append(notes, ignored...)
 	sort.SliceStable(notes, func(i, j int) bool { return notes[i].Line < notes[j].Line })
 
 	c.Files = []changes.FileChange{{Path: path, Base: content, BaseExists: true, Desired: out, Note: pinNote(pins, fails)}}
 	c.Title, c.Summary = describe(path, pins)
+	c.Summary += withheldNote(withheld, c.Prior.Decline)
+	c.Proposal, c.Withheld = proposalOf(pins), len(withheld)
 	c.Details = details(refs, pins, fails, notes)
 	c.Incomplete = len(fails) > 0
 	for _, f := range fails {

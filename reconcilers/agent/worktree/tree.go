@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ type Tree struct {
 	dirs  map[string]int    // directory → number of live entries below it
 	trace []Call
 	stats Stats
+	// reads are the starting-tree files whose content the run read, path
+	// → blob SHA (a decline of the run's proposal lasts until one changes).
+	reads map[string]string
 }
 
 // state is a path's content in this run, when it is not (or may not be)
@@ -95,6 +99,7 @@ func New(ctx context.Context, src Source, pol Policy) (*Tree, error) {
 		blobs: map[string][]byte{},
 		cur:   map[string]*state{},
 		dirs:  map[string]int{},
+		reads: map[string]string{},
 	}
 	for _, e := range entries {
 		if c, err := CleanPath(e.Path); err != nil || c != e.Path {
@@ -302,6 +307,7 @@ func (t *Tree) fetch(ctx context.Context, e Entry, b budget) ([]byte, error) {
 		key = "path:" + e.Path
 	}
 	if data, ok := t.blobs[key]; ok {
+		t.noteRead(e)
 		return data, nil
 	}
 	if e.Size > int64(t.pol.MaxSourceFileBytes) {
@@ -323,7 +329,22 @@ func (t *Tree) fetch(ctx context.Context, e Entry, b budget) ([]byte, error) {
 	t.stats.Fetches++
 	t.stats.FetchedBytes += int64(len(data))
 	t.blobs[key] = data
+	t.noteRead(e)
 	return data, nil
+}
+
+func (t *Tree) noteRead(e Entry) {
+	if e.SHA != "" {
+		t.reads[e.Path] = e.SHA
+	}
+}
+
+// Reads returns the files of the starting tree whose content the run read
+// (with read_file, search, or to edit them), path → blob SHA.
+func (t *Tree) Reads() map[string]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.reads)
 }
 
 // sameAsBase reports whether a state equals the starting tree at p,
