@@ -43,6 +43,9 @@ type Deps struct {
 	Index    Index
 	Queue    Intaker
 	Identity *botpr.Identity
+	// RegistryHost is the container registry of the GitHub instance
+	// (ghcr.io; containers.HOST on GitHub Enterprise Server).
+	RegistryHost string
 	// configUsers caches Index.ReposUsingConfig, asked on every push:
 	// almost always the answer is "none", and asking the database each
 	// time costs the intake path a query.

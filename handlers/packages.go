@@ -55,7 +55,7 @@ func (h *Packages) Handle(ctx context.Context, eventType, deliveryID string, pay
 	if p == nil {
 		return ignore(ctx, "payload names no package")
 	}
-	image := packageImage(p)
+	image := packageImage(p, h.RegistryHost)
 	if image == "" {
 		return ignore(ctx, "not a container image")
 	}
@@ -77,8 +77,10 @@ func (h *Packages) Handle(ctx context.Context, eventType, deliveryID string, pay
 }
 
 // packageImage returns the canonical image name of a container package, or
-// "" for packages of other kinds.
-func packageImage(p *packageInfo) string {
+// "" for packages of other kinds. Without a package URL naming the image,
+// the registry is registryHost (GitHub Enterprise Server's container
+// registry), else ghcr.io.
+func packageImage(p *packageInfo, registryHost string) string {
 	kind := strings.ToLower(p.PackageType + " " + p.Ecosystem)
 	if p.Registry != nil {
 		kind += " " + strings.ToLower(p.Registry.Type)
@@ -107,5 +109,9 @@ func packageImage(p *packageInfo) string {
 	if owner == "" || p.Name == "" {
 		return ""
 	}
-	return imagename.Canonical("ghcr.io/" + owner + "/" + p.Name)
+	host := "ghcr.io"
+	if registryHost != "" {
+		host = registryHost
+	}
+	return imagename.Canonical(host + "/" + strings.ToLower(owner+"/"+p.Name))
 }

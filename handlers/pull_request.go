@@ -22,28 +22,53 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 	if err := decode(eventType, deliveryID, payload, &ev); err != nil {
 		return err
 	}
-	switch ev.Action {
-	case "closed", "reopened", "edited", "synchronize":
-	case "labeled", "unlabeled":
-		switch {
-		case strings.EqualFold(ev.Label.Name, command.SkipLabel):
-			// Removing the skip label hands the PR back to tend.
-		case ev.Action == "unlabeled" && strings.EqualFold(ev.Label.Name, botpr.NeedsHumanLabel):
-			// Taking tend/needs-human off gives the agent its rounds back.
-		default:
-			return ignore(ctx, "pull request "+ev.Action)
-		}
-	default:
-		return ignore(ctx, "pull request "+ev.Action)
-	}
 	if h.Identity.IsBot(ev.Sender.Login, ev.Sender.Type) {
 		return ignore(ctx, "sent by tend")
 	}
-	pr := ev.PullRequest
-	k, ok := h.botPRKey(ev.Repository.FullName, pr.User, pr.Head.Ref, pr.Body)
-	if !ok {
-		return ignore(ctx, "not a tend pull request")
+	var ks []keys.Key
+	if k, ok := configCheckKey(ev); ok {
+		ks = append(ks, k)
+	}
+	if concernsBotPR(ev) {
+		pr := ev.PullRequest
+		if k, ok := h.botPRKey(ev.Repository.FullName, pr.User, pr.Head.Ref, pr.Body); ok {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) == 0 {
+		return ignore(ctx, "pull request "+ev.Action+": nothing for tend")
 	}
 	ctx, _ = repoContext(ctx, ev.Installation.ID, ev.Repository.FullName)
-	return h.enqueue(ctx, eventType, deliveryID, "pull_request:"+ev.Action, []keys.Key{k})
+	return h.enqueue(ctx, eventType, deliveryID, "pull_request:"+ev.Action, ks)
+}
+
+// concernsBotPR reports whether the event is one a tend PR reacts to.
+func concernsBotPR(ev pullRequestPayload) bool {
+	switch ev.Action {
+	case "closed", "reopened", "edited", "synchronize":
+		return true
+	case "labeled", "unlabeled":
+		// Removing the skip label hands the PR back to tend; taking
+		// tend/needs-human off gives the agent its rounds back.
+		return strings.EqualFold(ev.Label.Name, command.SkipLabel) ||
+			(ev.Action == "unlabeled" && strings.EqualFold(ev.Label.Name, botpr.NeedsHumanLabel))
+	}
+	return false
+}
+
+// configCheckKey is the key that checks the config a pull request may
+// propose (the worker looks whether it changes .github/tend.yaml): for
+// every new head commit of an open pull request.
+func configCheckKey(ev pullRequestPayload) (keys.Key, bool) {
+	switch ev.Action {
+	case "opened", "reopened", "synchronize":
+	default:
+		return keys.Key{}, false
+	}
+	owner, repo, ok := strings.Cut(ev.Repository.FullName, "/")
+	if !ok || ev.PullRequest.Number <= 0 {
+		return keys.Key{}, false
+	}
+	k, err := keys.ForIssue(owner, repo, keys.ConfigRule, ev.PullRequest.Number)
+	return k, err == nil
 }

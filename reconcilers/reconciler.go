@@ -52,6 +52,9 @@ type Result struct {
 	// Enqueue are other keys to run (keys woken by a freed PR slot),
 	// enqueued with this run's completion.
 	Enqueue []keys.Key
+	// PR is the number of the key's pull request after the run, 0 for none
+	// (shown to operators).
+	PR int
 }
 
 // Func adapts a function to Reconciler.

@@ -20,8 +20,11 @@ import (
 
 // validate checks config files and prints every problem with its position.
 func validate(paths []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(paths) > 0 && paths[0] == "--" {
+		paths = paths[1:]
+	}
 	if len(paths) == 0 {
-		fmt.Fprintln(stderr, "usage: server validate FILE... (\"-\" reads stdin)")
+		fmt.Fprint(stderr, commandHelp["validate"])
 		return 2
 	}
 	failed := false
@@ -81,7 +84,7 @@ func openQueue(ctx context.Context, stderr io.Writer) (*queue.Queue, func(), err
 		return nil, nil, err
 	}
 	log := zerolog.New(stderr).Level(zerolog.WarnLevel)
-	q, err := queue.New(ctx, st, nil, queue.Options{InsertOnly: true, Logger: log, Settle: s.Settle})
+	q, err := queue.New(ctx, st, nil, queue.Options{InsertOnly: true, Logger: log, Settle: s.Settle, MaxAttempts: s.MaxAttempts})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -91,7 +94,7 @@ func openQueue(ctx context.Context, stderr io.Writer) (*queue.Queue, func(), err
 
 func dlq(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] == "retry" && len(args) != 2) || (args[0] != "list" && args[0] != "retry") {
-		fmt.Fprintln(stderr, "usage: server dlq list | server dlq retry KEY")
+		fmt.Fprint(stderr, commandHelp["dlq"])
 		return 2
 	}
 	q, done, err := openQueue(ctx, stderr)
@@ -143,7 +146,7 @@ func dlq(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func enqueue(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: server enqueue KEY...")
+		fmt.Fprint(stderr, commandHelp["enqueue"])
 		return 2
 	}
 	var ks []keys.Key

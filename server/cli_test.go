@@ -106,3 +106,41 @@ func TestPipelineAndDeadLetters(t *testing.T) {
 		t.Errorf("re-driving a key without dead letters: code %d, want 1", code)
 	}
 }
+
+// Every subcommand explains itself with --help, without touching files or
+// the database, and the program calls itself tend.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"validate", "-h"}, {"dlq", "--help"}, {"enqueue", "--help"}, {"serve", "--help"}, {"help", "validate"}} {
+		out, code, err := e2e.Run(map[string]string{"TEND_DATA_DIR": t.TempDir()}, args...)
+		if err != nil || code != 0 || !strings.Contains(out, "usage: tend") || strings.Contains(out, "server ") {
+			t.Errorf("%v: code %d: %q %v", args, code, out, err)
+		}
+		if len(args) > 1 && args[0] == "validate" && strings.Contains(out, "no such file") {
+			t.Errorf("%v opened a file: %q", args, out)
+		}
+	}
+	out, code, _ := e2e.Run(nil, "validate", "--", "--help")
+	if code != 1 || !strings.Contains(out, "--help") {
+		t.Errorf("validate -- --help must read a file named --help: %d %q", code, out)
+	}
+}
+
+// A private key that cannot sign stops tend at once with a clear message,
+// and nothing is logged after "tend stopped".
+func TestBadPrivateKey(t *testing.T) {
+	out, code, err := e2e.Run(map[string]string{
+		"TEND_DATA_DIR": t.TempDir(), "TEND_ADDR": "127.0.0.1:0", "GITHUB_APP_INTEGRATION_ID": "1",
+		"GITHUB_APP_WEBHOOK_SECRET": "s", "GITHUB_APP_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----",
+	})
+	if err != nil || code != 1 {
+		t.Fatalf("code %d, %v: %s", code, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, "tend stopped") || !strings.Contains(last, "not an RSA private key") {
+		t.Errorf("last line: %q\n%s", last, out)
+	}
+	if strings.Contains(out, "AAAA") {
+		t.Error("the key reached the output")
+	}
+}

@@ -277,18 +277,21 @@ func TestExamplesProduceExpectedKeys(t *testing.T) {
 	wantKeys(t, "tend's own comment", w.deliver(t, "issue_comment", byBot))
 
 	// pull_request events on tend's branch: people's changes count, tend's own do not.
+	// Every new head commit of a PR also gets the key that checks the
+	// config it may propose.
 	prEv := withInstallation(t, example(t, "pull_request", "synchronize", nil), 1, func(m map[string]any) {
 		pr := m["pull_request"].(map[string]any)
 		pr["user"] = map[string]any{"login": w.gh.BotLogin(), "type": "Bot", "id": 1}
 		pr["head"].(map[string]any)["ref"] = "tend/readme/README.md"
 		pr["body"] = "Pins images.\n\n" + state
 	})
-	wantKeys(t, "human pushes to a tend PR", w.deliver(t, "pull_request", prEv), prKey)
+	configKey := "codertocat/hello-world:tend-config#2"
+	wantKeys(t, "human pushes to a tend PR", w.deliver(t, "pull_request", prEv), prKey, configKey)
 	selfSync := withInstallation(t, prEv, 1, func(m map[string]any) {
 		m["sender"] = map[string]any{"login": w.gh.BotLogin(), "type": "Bot", "id": 1}
 	})
 	wantKeys(t, "tend's own push", w.deliver(t, "pull_request", selfSync))
-	wantKeys(t, "someone else's PR", w.deliver(t, "pull_request", withInstallation(t, example(t, "pull_request", "synchronize", nil), 1, nil)))
+	wantKeys(t, "someone else's PR", w.deliver(t, "pull_request", withInstallation(t, example(t, "pull_request", "synchronize", nil), 1, nil)), configKey)
 
 	// check runs: only tend's own (app id), key from external_id.
 	cr := withInstallation(t, example(t, "check_run", "rerequested", nil), 1, func(m map[string]any) {
@@ -439,7 +442,7 @@ func TestSetupMode(t *testing.T) {
 		_, _ = b.ReadFrom(resp.Body)
 		return resp.StatusCode, b.String()
 	}
-	if code, body := get("/"); code != 200 || !strings.Contains(body, "not configured yet") || !strings.Contains(body, "GITHUB_APP_INTEGRATION_ID") {
+	if code, body := get("/"); code != 200 || !strings.Contains(body, "not connected to GitHub yet") || !strings.Contains(body, "GITHUB_APP_INTEGRATION_ID") {
 		t.Errorf("setup page: %d %q", code, body)
 	}
 	if code, _ := get("/healthz"); code != 200 {

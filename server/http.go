@@ -4,8 +4,9 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"html/template"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ const MaxWebhookBytes = 25 << 20
 
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST "+githubapp.DefaultWebhookRoute, a.webhooks())
+	mux.Handle("POST "+githubapp.DefaultWebhookRoute, a.hookM.wrap(a.webhooks()))
 	mux.HandleFunc(githubapp.DefaultWebhookRoute, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
@@ -32,8 +33,18 @@ func (a *app) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	mux.Handle("/riverui/", a.admin(a.ui))
+	mux.Handle("/riverui/", a.admin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l := a.live.Load(); l != nil && l.ui != nil {
+			l.ui.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "the queue UI starts once tend is connected to GitHub", http.StatusServiceUnavailable)
+	})))
+	mux.Handle("GET /status", a.admin(http.HandlerFunc(a.status)))
+	mux.Handle("POST /status/retry", a.admin(http.HandlerFunc(a.retryDeadLetter)))
 	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("POST /setup/register", a.startRegistration)
+	mux.HandleFunc("GET /setup/callback", a.finishRegistration)
 	var h http.Handler = mux
 	h = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
@@ -49,9 +60,10 @@ func (a *app) routes() http.Handler {
 // at the limit when the length is not declared.
 func (a *app) webhooks() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.hooks == nil {
+		l := a.live.Load()
+		if l == nil {
 			w.Header().Set("Retry-After", "60")
-			http.Error(w, "tend is not configured yet: set "+strings.Join(a.s.Missing(), ", ")+" (see "+a.selfURL(r)+"/)", http.StatusServiceUnavailable)
+			http.Error(w, "tend is not connected to GitHub yet: register the App at "+a.publicURL(r)+"/ or set "+strings.Join(a.s.Missing(), ", "), http.StatusServiceUnavailable)
 			return
 		}
 		if r.ContentLength > MaxWebhookBytes {
@@ -59,7 +71,7 @@ func (a *app) webhooks() http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxWebhookBytes)
-		a.hooks.ServeHTTP(w, r)
+		l.hooks.ServeHTTP(w, r)
 	})
 }
 
@@ -122,7 +134,7 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 // password TEND_ADMIN_PASSWORD); without a password they are off.
 func (a *app) admin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.s.AdminPassword == "" || h == nil {
+		if a.s.AdminPassword == "" {
 			http.Error(w, "operator pages are off: set TEND_ADMIN_PASSWORD to enable them", http.StatusNotFound)
 			return
 		}
@@ -136,50 +148,56 @@ func (a *app) admin(h http.Handler) http.Handler {
 	})
 }
 
-func (a *app) selfURL(r *http.Request) string {
+// publicURL is where GitHub and browsers reach tend: TEND_PUBLIC_URL, or
+// the request's own address as a proxy in front of tend reports it
+// (X-Forwarded-Proto, X-Forwarded-Host).
+func (a *app) publicURL(r *http.Request) string {
+	if a.s.PublicURL != "" {
+		return a.s.PublicURL
+	}
 	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	if p := firstForwarded(r.Header.Get("X-Forwarded-Proto")); p == "https" || p == "http" {
+		scheme = p
+	}
+	host := r.Host
+	if h := firstForwarded(r.Header.Get("X-Forwarded-Host")); h != "" {
+		host = h
+	}
+	return scheme + "://" + host
 }
 
-var homePage = template.Must(template.New("home").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>tend</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}code,pre{background:#f4f4f4;padding:.1rem .3rem}pre{padding:.8rem;overflow:auto}</style>
-</head><body>
-<h1>tend</h1>
-{{if .Configured}}
-<p>tend is running{{if .Bot}} as <strong>{{.Bot}}</strong>{{end}}. Webhooks go to <code>{{.Self}}/api/github/hook</code>.</p>
-<ul><li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a></li>
-<li><a href="/riverui/">/riverui/</a> — the queue (needs TEND_ADMIN_PASSWORD)</li></ul>
-{{else}}
-<p><strong>tend is not configured yet.</strong> It is running, and its database is ready, but it has no GitHub App to act as. Missing: {{range $i, $m := .Missing}}{{if $i}}, {{end}}<code>{{$m}}</code>{{end}}.</p>
-<ol>
-<li>Create a GitHub App from the manifest <code>app.yml</code> in tend's repository (it lists the permissions and events tend needs), with the webhook URL <code>{{.Self}}/api/github/hook</code> and a webhook secret of your choosing.</li>
-<li>Generate a private key for the App and note its App ID.</li>
-<li>Restart tend with:
-<pre>GITHUB_APP_INTEGRATION_ID=&lt;App ID&gt;
-GITHUB_APP_WEBHOOK_SECRET=&lt;webhook secret&gt;
-GITHUB_APP_PRIVATE_KEY="$(cat app-private-key.pem)"
-go run ./server</pre>
-For GitHub Enterprise Server also set <code>GITHUB_V3_API_URL</code> and <code>GITHUB_WEB_URL</code>.</li>
-<li>Install the App on a repository and add <code>.github/tend.yaml</code> to it (see the README).</li>
-</ol>
-<p>Until then, webhooks are answered with 503.</p>
-{{end}}
-</body></html>
-`))
+// firstForwarded is the first value of a comma-separated forwarding header
+// (the one the outermost proxy saw).
+func firstForwarded(v string) string {
+	first, _, _ := strings.Cut(v, ",")
+	return strings.TrimSpace(first)
+}
+
+// isLocal reports whether a URL names this machine, which GitHub cannot
+// reach.
+func isLocal(publicURL string) bool {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+}
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	data := struct {
-		Configured bool
-		Missing    []string
-		Self, Bot  string
-	}{a.s.Configured(), a.s.Missing(), a.selfURL(r), ""}
-	if a.identity != nil {
-		data.Bot = a.identity.BotLogin()
+	self := a.publicURL(r)
+	if l := a.live.Load(); l != nil {
+		render(w, http.StatusOK, runningPage, map[string]any{"Self": self, "Bot": l.identity.BotLogin()})
+		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = homePage.Execute(w, data)
+	render(w, http.StatusOK, setupPage, map[string]any{
+		"Title": "setup", "Self": self, "Local": isLocal(self), "Missing": a.s.Missing(),
+	})
 }

@@ -15,13 +15,85 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage:
-  server                     run tend (configuration from the environment; see README.md)
-  server validate FILE...    check .github/tend.yaml files ("-" reads stdin)
-  server dlq list            list dead-lettered keys
-  server dlq retry KEY       put a dead-lettered key back in the queue
-  server enqueue KEY...      enqueue keys by hand
+const usage = `usage: tend [COMMAND] [ARGS]
+
+  tend                       run tend (configuration from the environment; see README.md)
+  tend validate FILE...      check .github/tend.yaml files ("-" reads stdin)
+  tend plan --dir CHECKOUT   show the changes tend would propose for a local checkout
+  tend dlq list              list dead-lettered keys
+  tend dlq retry KEY         put a dead-lettered key back in the queue
+  tend enqueue KEY...        enqueue keys by hand
+
+"tend COMMAND --help" explains a command. From a checkout, "go run ./server"
+stands for "tend".
 `
+
+// commandHelp is each subcommand's --help text.
+var commandHelp = map[string]string{
+	"serve": `usage: tend [serve]
+
+Runs tend: the webhook endpoint, the queue and its workers, the setup page
+while no GitHub App is registered, /status, /metrics and the River UI.
+Configuration comes from the environment (see README.md); the App's
+credentials also from TEND_DATA_DIR/github-app.json, which the setup page
+writes. Stops cleanly on SIGINT or SIGTERM.
+`,
+	"validate": `usage: tend validate FILE...
+
+Checks .github/tend.yaml files and prints every problem as
+FILE:LINE:COLUMN: message. "-" reads standard input (name a file that
+starts with "-" as ./-name).
+
+Exit status: 0 every file is valid, 1 problems were found, 2 usage error.
+`,
+	"plan": `usage: tend plan --dir CHECKOUT [--rule NAME] [--path PATH]
+
+Reads CHECKOUT/.github/tend.yaml and runs its rules against the files of
+the checkout, with no GitHub and without writing anything: for each key
+(rule and path) it prints the unified diff tend would propose and the
+check run's summary. images rules resolve tags with the registries (the
+default keychain: Docker config and credential helpers, else anonymous);
+agent rules need model credentials and are not previewed.
+
+  --dir CHECKOUT   the repository checkout (required)
+  --rule NAME      only this rule
+  --path PATH      only this path, relative to the checkout
+
+Exit status: 0 no changes, 2 changes, 1 error (as terraform plan
+-detailed-exitcode).
+`,
+	"dlq": `usage: tend dlq list
+       tend dlq retry KEY
+
+list prints the dead-lettered keys (those that failed every attempt) with
+their last error; retry puts one back in the queue. Reads DATABASE_URL or
+TEND_DATA_DIR like the server, and works while it runs.
+`,
+	"enqueue": `usage: tend enqueue KEY...
+
+Enqueues keys by hand, as a webhook would. A key is owner/repo (resync
+every rule of the repository, even when its config did not change),
+owner/repo:rule (resync one rule), owner/repo:rule:path
+(reconcile one path) or owner/repo:rule#42 (the request in issue 42). Reads DATABASE_URL or
+TEND_DATA_DIR like the server, and works while it runs.
+`,
+}
+
+// isHelp reports whether args ask for help ("-h", "--help" or "help"
+// first, or "-h"/"--help" anywhere before "--").
+func isHelp(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "-h" || a == "--help" || a == "-help":
+			return true
+		case a == "help" && i == 0:
+			return true
+		}
+	}
+	return false
+}
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -29,6 +101,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(args) > 0 {
 		cmd = args[0]
+	}
+	if cmd == "help" && len(args) > 1 {
+		cmd, args = args[1], []string{args[1], "--help"}
+	}
+	name := cmd
+	if name == "" {
+		name = "serve"
+	}
+	if help, ok := commandHelp[name]; ok && len(args) > 1 && isHelp(args[1:]) {
+		fmt.Fprint(stdout, help)
+		return 0
 	}
 	switch cmd {
 	case "", "serve":
@@ -49,6 +132,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return dlq(ctx, args[1:], stdout, stderr)
 	case "enqueue":
 		return enqueue(ctx, args[1:], stdout, stderr)
+	case "plan":
+		return plan(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -14,12 +14,12 @@ import (
 	"github.com/tend-app/tend/internal/testwait"
 )
 
-// Oversized inputs from outside: a 5 MB config, a 50 MB file under a
+// Oversized inputs from outside, end to end: a 5 MB config, a 50 MB file under a
 // mapped path, a push of 10,000 changed files, 1 MB release notes and issue
 // bodies, webhooks of 10 MB and of 30 MB. Each gets a clear answer (HTTP
 // status, or a failing check run naming the limit), tend never dies, and its
 // peak memory stays bounded.
-func TestOversizedInputs(t *testing.T) {
+func TestOversizedInputsBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves tens of megabytes")
 	}

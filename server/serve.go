@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-github/v89/github"
@@ -58,13 +59,26 @@ func queueOptions(s *settings, log zerolog.Logger, reg prometheus.Registerer) qu
 	}
 }
 
-// app is the running service.
+// app is the running service. Until the GitHub App is known it runs in
+// setup mode; registering the App through the manifest flow makes it live
+// without a restart.
 type app struct {
+	s      *settings // as started; the live settings may add App credentials
+	ctx    context.Context
+	log    zerolog.Logger
+	st     *store.Store
+	reg    *prometheus.Registry
+	setupQ *queue.Queue // setup mode's insert-only queue, closed when live
+	live   atomic.Pointer[live]
+	setup  *registration
+	gh     *githubObserver
+	hookM  *webhookMetrics
+}
+
+// live is what runs once tend has GitHub App credentials.
+type live struct {
 	s        *settings
-	log      zerolog.Logger
-	st       *store.Store
 	q        *queue.Queue
-	reg      *prometheus.Registry
 	identity *botpr.Identity
 	clients  githubapp.ClientCreator
 	ui       http.Handler
@@ -72,8 +86,9 @@ type app struct {
 }
 
 func serve(ctx context.Context, s *settings, log zerolog.Logger) error {
-	a := &app{s: s, log: log, reg: prometheus.NewRegistry()}
+	a := &app{s: s, ctx: ctx, log: log, reg: prometheus.NewRegistry(), setup: newRegistration()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.gh, a.hookM = newGitHubObserver(a.reg), newWebhookMetrics(a.reg)
 
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create TEND_DATA_DIR %s: %w", s.DataDir, err)
@@ -86,15 +101,18 @@ func serve(ctx context.Context, s *settings, log zerolog.Logger) error {
 	a.st = st
 
 	if s.Configured() {
-		if err := a.wire(ctx); err != nil {
+		if err := checkPrivateKey(s.GitHub.App.PrivateKey); err != nil {
+			return err
+		}
+		if err := a.goLive(s); err != nil {
 			return err
 		}
 	} else {
-		log.Warn().Strs("missing", s.Missing()).Msg("GitHub App credentials are not set; starting in setup mode")
+		log.Warn().Strs("missing", s.Missing()).Msg("GitHub App credentials are not set; starting in setup mode: open / to register the App")
 		// Setup mode still migrates the queue so the database is ready.
-		opts := queueOptions(s, log, a.reg)
+		opts := queueOptions(s, log, nil)
 		opts.InsertOnly = true
-		if a.q, err = queue.New(ctx, st, nil, opts); err != nil {
+		if a.setupQ, err = queue.New(ctx, st, nil, opts); err != nil {
 			return err
 		}
 	}
@@ -132,43 +150,63 @@ func serve(ctx context.Context, s *settings, log zerolog.Logger) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn().Err(err).Msg("http shutdown")
 	}
-	if a.q != nil && s.Configured() {
-		if err := a.q.Stop(shutdownCtx); err != nil {
+	a.setup.mu.Lock() // no registration goes live from here on
+	defer a.setup.mu.Unlock()
+	if l := a.live.Load(); l != nil {
+		if err := l.q.Stop(shutdownCtx); err != nil {
 			log.Warn().Err(err).Msg("queue shutdown")
 		}
+	} else if a.setupQ != nil {
+		a.setupQ.Close()
 	}
 	return nil
 }
 
+// goLive builds the GitHub clients, the queue and its worker for s and
+// starts serving webhooks.
+func (a *app) goLive(s *settings) error {
+	l, err := a.wire(a.ctx, s)
+	if err != nil {
+		return err
+	}
+	if a.setupQ != nil {
+		a.setupQ.Close()
+		a.setupQ = nil
+	}
+	a.live.Store(l)
+	return nil
+}
+
 // wire builds the GitHub clients, the queue and its worker.
-func (a *app) wire(ctx context.Context) error {
-	s, log := a.s, a.log
+func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
+	log := a.log
+	l := &live{s: s}
 	cache, err := newResponseCache(filepath.Join(s.DataDir, "httpcache"))
 	if err != nil {
-		return fmt.Errorf("response cache: %w", err)
+		return nil, fmt.Errorf("response cache: %w", err)
 	}
 	clients, err := githubapp.NewDefaultCachingClientCreator(s.GitHub,
 		githubapp.WithClientUserAgent("tend/"+version),
 		githubapp.WithClientTimeout(30*time.Second),
 		githubapp.WithClientCaching(true, func() httpcache.Cache { return cache }),
+		githubapp.WithClientMiddleware(a.gh.middleware),
 	)
 	if err != nil {
-		return fmt.Errorf("github clients: %w", err)
+		return nil, fmt.Errorf("github clients: %w", err)
 	}
 	clients = &pace.Creator{ClientCreator: clients, Booker: a.st, Pace: s.WritePace}
-	a.clients = clients
-	a.identity = botpr.NewIdentity(s.GitHub.App.IntegrationID, "")
-	go a.learnIdentity(ctx)
+	l.clients = clients
+	l.identity = botpr.NewIdentity(s.GitHub.App.IntegrationID, s.AppSlug)
 
 	appClient, err := clients.NewAppClient()
 	if err != nil {
-		return fmt.Errorf("github app client: %w", err)
+		return nil, fmt.Errorf("github app client: %w", err)
 	}
 	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
-	manager := &changes.Manager{Identity: a.identity, Counter: a.st, Declines: a.st}
-	pipeline := &commands.Pipeline{Identity: a.identity, PRs: manager}
+	manager := &changes.Manager{Identity: l.identity, Counter: a.st, Declines: a.st}
+	pipeline := &commands.Pipeline{Identity: l.identity, PRs: manager}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {
 		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")
@@ -187,6 +225,7 @@ func (a *app) wire(ctx context.Context) error {
 			config.ReconcilerAgent:  agentRec,
 		},
 		ConfigReporter: manager,
+		ConfigPR:       manager,
 		PRs:            manager,
 		Forget:         a.st,
 		Meta:           a.st,
@@ -198,31 +237,34 @@ func (a *app) wire(ctx context.Context) error {
 	opts.Periodic = []queue.Periodic{{Name: "discover", Interval: 6 * time.Hour, Run: discover.Discover}}
 	q, err := queue.New(ctx, a.st, keyWorker, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a.q = q
+	l.q = q
+	a.reg.MustRegister(queue.NewStatsCollector(q))
 	if err := q.Start(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if s.AdminPassword != "" {
 		ui, err := q.UI(ctx, "/riverui")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		a.ui = ui
+		l.ui = ui
 	}
-	a.hooks = githubapp.NewEventDispatcher(handlers.All(handlers.Deps{
-		Clients: clients, Configs: configs, Index: a.st, Queue: q, Identity: a.identity,
+	l.hooks = githubapp.NewEventDispatcher(handlers.All(handlers.Deps{
+		Clients: clients, Configs: configs, Index: a.st, Queue: q, Identity: l.identity, RegistryHost: registryHost(s.GitHub.WebURL),
 	}), s.GitHub.App.WebhookSecret, githubapp.WithErrorCallback(webhookError))
-	return nil
+	// Only once everything is up, so a failed start logs nothing after it.
+	go a.learnIdentity(ctx, l)
+	return l, nil
 }
 
 // learnIdentity reads the App's slug, which names its bot account, retrying
 // until GitHub answers.
-func (a *app) learnIdentity(ctx context.Context) {
+func (a *app) learnIdentity(ctx context.Context, l *live) {
 	delay := time.Second
 	for {
-		client, err := a.clients.NewAppClient()
+		client, err := l.clients.NewAppClient()
 		if err == nil {
 			var app *github.App
 			app, _, err = client.Apps.Get(ctx, "")
@@ -230,8 +272,8 @@ func (a *app) learnIdentity(ctx context.Context) {
 				err = errNoSlug
 			}
 			if err == nil {
-				a.identity.SetSlug(app.GetSlug())
-				a.log.Info().Str("bot", a.identity.BotLogin()).Msg("learned the App's identity")
+				l.identity.SetSlug(app.GetSlug())
+				a.log.Info().Str("bot", l.identity.BotLogin()).Msg("learned the App's identity")
 				return
 			}
 		}

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -26,6 +31,11 @@ type settings struct {
 	LogFormat     string
 	AdminPassword string
 	Model         string
+	// PublicURL is where GitHub reaches tend (TEND_PUBLIC_URL); empty: taken
+	// from each request.
+	PublicURL string
+	// AppSlug is the App's slug when known from github-app.json.
+	AppSlug string
 
 	AgentMaxTurns    int
 	AgentMaxTokens   int
@@ -80,6 +90,14 @@ func loadSettings() (*settings, error) {
 	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
 	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
 	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+	if err := s.loadPublicURL(); err != nil {
+		return nil, err
+	}
+	f, err := readAppFile(s.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.applyAppFile(f)
 	if err := s.loadNumbers(); err != nil {
 		return nil, err
 	}
@@ -87,6 +105,18 @@ func loadSettings() (*settings, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// loadPublicURL reads TEND_PUBLIC_URL, the address GitHub reaches tend at.
+func (s *settings) loadPublicURL() error {
+	s.PublicURL = strings.TrimSuffix(os.Getenv("TEND_PUBLIC_URL"), "/")
+	if s.PublicURL == "" {
+		return nil
+	}
+	if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("TEND_PUBLIC_URL must be an absolute http(s) URL, got %q", s.PublicURL)
+	}
+	return nil
 }
 
 // loadGitHub reads the App's settings the way go-githubapp reads them,
@@ -179,4 +209,34 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// checkPrivateKey tells a PEM that cannot sign App JWTs apart before tend
+// starts with it. The error never quotes the key.
+func checkPrivateKey(pemText string) error {
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return errors.New("the App private key is not PEM text (-----BEGIN RSA PRIVATE KEY-----...)")
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return nil
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return errors.New("the App private key is not an RSA private key in PKCS#1 or PKCS#8 form")
+	}
+	if _, ok := key.(*rsa.PrivateKey); !ok {
+		return errors.New("the App private key is not an RSA key (GitHub Apps sign with RS256)")
+	}
+	return nil
+}
+
+// registryHost is the container registry of the GitHub instance at webURL:
+// ghcr.io for github.com, containers.HOST for GitHub Enterprise Server.
+func registryHost(webURL string) string {
+	u, err := url.Parse(webURL)
+	if err != nil || u.Hostname() == "" || u.Hostname() == "github.com" {
+		return "ghcr.io"
+	}
+	return "containers." + u.Hostname()
 }

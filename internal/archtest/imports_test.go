@@ -96,6 +96,7 @@ func TestImportsPointDown(t *testing.T) {
 	allowed := map[string][]string{
 		"internal/keys":              {},
 		"internal/imagename":         {},
+		"internal/appmanifest":       {},
 		"internal/clip":              {},
 		"internal/toolschema":        {},
 		"internal/botpr":             {"internal/keys"},
@@ -117,7 +118,7 @@ func TestImportsPointDown(t *testing.T) {
 	all := listPackages(t)
 	for path, p := range all {
 		name := strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
-		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/testwait" || name == "internal/archtest" {
+		if name == "server" || strings.HasPrefix(name, "internal/fake") || name == "internal/e2e" || name == "internal/loadtest" || name == "internal/fixtures" || name == "internal/testdb" || name == "internal/testwait" || name == "internal/archtest" || name == "internal/deploytest" {
 			continue // the composition root and test support may import anything below them
 		}
 		want, ok := allowed[name]

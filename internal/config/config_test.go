@@ -70,6 +70,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top", "version: 1\nrules: []\nrulez: []\n", []string{`x.yaml:3:1: the top level: unknown field "rulez"`}},
 		{"unknown rule field", "version: 1\nrules:\n  - name: a\n    reconciler: images\n    paths: [a]\n    path: [b]\n", []string{`x.yaml:6:5: rule "a": unknown field "path"`}},
 		{"duplicate rule", "version: 1\nrules:\n  - {name: a, reconciler: images, paths: [x]}\n  - {name: a, reconciler: images, paths: [y]}\n", []string{`x.yaml:4:5: rule "a" is already defined on line 3`}},
+		{"reserved rule name", "version: 1\nrules:\n  - {name: tend-config, reconciler: images, paths: [x]}\n", []string{`x.yaml:3:12: rule "tend-config".name "tend-config" is reserved`}},
+		{"duplicate rule, both broken", "version: 1\nrules:\n  - {name: a, reconciler: nope, paths: [x]}\n  - {name: a, reconciler: images, paths: [y], prompt: p}\n", []string{`x.yaml:3:27: rule "a": unknown reconciler "nope"`, `x.yaml:4:5: rule "a" is already defined on line 3`, `x.yaml:4:55: rule "a": "prompt" is only read`}},
 		{"bad glob", "version: 1\nrules:\n  - name: a\n    reconciler: images\n    paths: [\"deploy/[\"]\n", []string{`x.yaml:5:13: rule "a".paths: glob "deploy/[" is not a valid pattern`}},
 		{"escaping glob", "version: 1\nrules:\n  - {name: a, reconciler: images, paths: [\"../x\", \"/etc/*\", \".git/config\"]}\n", []string{`"../x" must be a clean path`, `"/etc/*" must be relative`, `".git/config" points into .git`}},
 		{"unknown reconciler", "version: 1\nrules:\n  - {name: a, reconciler: magic, paths: [x]}\n", []string{`x.yaml:3:27: rule "a": unknown reconciler "magic" (known: images, agent)`}},

@@ -296,15 +296,18 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	names := map[string]int{}
 	for i, item := range n.Content {
 		r, ok := p.rule(item, i)
-		if !ok {
-			continue
+		// Names are checked for rules with other problems too, so that
+		// one run of validate reports every problem.
+		if keys.RuleNameRE.MatchString(r.Name) {
+			if line, dup := names[r.Name]; dup {
+				p.errorf(item, "rule %q is already defined on line %d", r.Name, line)
+				continue
+			}
+			names[r.Name] = r.Line
 		}
-		if line, dup := names[r.Name]; dup {
-			p.errorf(item, "rule %q is already defined on line %d", r.Name, line)
-			continue
+		if ok {
+			out = append(out, r)
 		}
-		names[r.Name] = r.Line
-		out = append(out, r)
 	}
 	return out
 }
@@ -370,6 +373,8 @@ func (p *parser) ruleField(r *Rule, fields *ruleNodes, key string, k, v *yaml.No
 		if s, ok := p.str(v, what+".name"); ok {
 			if !keys.RuleNameRE.MatchString(s) {
 				p.errorf(v, "%s.name %q must match [a-z0-9-]+ (at most 63 characters, starting with a letter or digit)", what, s)
+			} else if s == keys.ConfigRule {
+				p.errorf(v, "%s.name %q is reserved for tend's own config check", what, s)
 			}
 			r.Name = s
 		}

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -171,6 +173,46 @@ func (t *Tend) Alive() bool {
 	default:
 		return true
 	}
+}
+
+// Memory returns the process's resident set size now and at its peak, in
+// bytes, for tests and load programs that bound tend's memory.
+func (t *Tend) Memory() (rss, peak int64, err error) {
+	return ProcMemory(t.cmd.Process.Pid)
+}
+
+// ProcMemory returns a process's resident set size now and at its peak,
+// in bytes (VmRSS and VmHWM in /proc/PID/status; Linux only).
+func ProcMemory(pid int) (rss, peak int64, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the status of process %d: %w", pid, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("parse %s %q: %w", name, v, err)
+		}
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
+		}
+	}
+	if peak == 0 {
+		return 0, 0, errors.New("no VmHWM in /proc status")
+	}
+	return rss, peak, nil
+}
+
+// ResetPeakMemory starts a new peak RSS measurement (writing 5 to
+// /proc/PID/clear_refs resets VmHWM to the current RSS).
+func (t *Tend) ResetPeakMemory() error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", t.cmd.Process.Pid), []byte("5"), 0)
 }
 
 // Stop sends SIGTERM and waits for a clean exit.

@@ -78,6 +78,18 @@ func (s *Server) checkRunAppJSON(cr *checkRun) map[string]any {
 func (s *Server) AddForeignCheckRun(fullName, sha string, app App, name, conclusion string, out CheckRunOutput) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addForeignCheckRun(fullName, sha, app, name, conclusion, out, nil)
+}
+
+// AddActionsJob is AddForeignCheckRun for a GitHub Actions job whose log
+// is readable from the moment its webhooks fire.
+func (s *Server) AddActionsJob(fullName, sha, name, conclusion string, out CheckRunOutput, log string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addForeignCheckRun(fullName, sha, ActionsApp, name, conclusion, out, &log)
+}
+
+func (s *Server) addForeignCheckRun(fullName, sha string, app App, name, conclusion string, out CheckRunOutput, log *string) int64 {
 	rp := s.mustRepo(fullName)
 	if rp.st.commit(sha) == nil {
 		panic(fmt.Sprintf("fakegithub: AddForeignCheckRun: no commit %s in %s", sha, fullName))
@@ -92,6 +104,9 @@ func (s *Server) AddForeignCheckRun(fullName, sha string, app App, name, conclus
 		cr.detailsURL = s.htmlURL("%s/actions/runs/%d/job/%d", rp.fullName(), cr.suiteID, cr.id)
 	}
 	s.checkRuns[cr.id] = cr
+	if log != nil {
+		s.ci().jobLogs[cr.id] = *log
+	}
 	sender := s.userLocked(app.Slug+"[bot]", "Bot")
 	s.hook("check_run", "completed", s.checkRunEvent(cr, sender, nil))
 	s.hook("check_suite", "completed", s.checkSuiteEvent(cr, sender))

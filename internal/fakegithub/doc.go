@@ -85,6 +85,14 @@
 // the Server's methods (Commit, MergePR, AddComment, ...) act as the named
 // human.
 //
+// GitHub's App manifest flow is served end to end: WebURL's
+// settings/apps/new (and organizations/{org}/settings/apps/new) takes a
+// POSTed manifest and redirects to its redirect_url with a one-time code,
+// as if the user had confirmed; the unauthenticated
+// POST /app-manifests/{code}/conversions exchanges it once for the App's
+// credentials and points the fake's webhooks at the manifest's hook URL
+// with a fresh secret (ManifestRegistrations records each flow).
+//
 // Other apps' check runs carry their own app; a GitHub Actions job's log
 // (SetJobLog) is served the way GitHub serves it: .../actions/jobs/{id}/logs
 // answers 302 to an unauthenticated download URL on the same server.

@@ -25,6 +25,7 @@ func init() {
 		"apps/get-org-installation":                  (*Server).getAccountInstallation,
 		"apps/get-user-installation":                 (*Server).getAccountInstallation,
 		"apps/list-repos-accessible-to-installation": (*Server).listInstallationRepos,
+		"apps/create-from-manifest":                  (*Server).convertManifest,
 
 		// Repositories.
 		"repos/get":                               (*Server).getRepo,

@@ -122,6 +122,7 @@ type Server struct {
 	requests      []RequestRecord
 	faults        []*fault
 	rates         map[string]*rateWindow
+	manifests     manifestFlow
 	ciData        *ciState // statuses and job logs (ci.go)
 	secondary     secondaryState
 
@@ -377,6 +378,10 @@ type call struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if org, ok := newAppPage(r.URL.Path); ok {
+		s.serveNewApp(w, r, org) // a web page, not the API
+		return
+	}
 	c := &call{s: s, r: r, start: time.Now(), header: http.Header{}}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {

@@ -52,6 +52,12 @@ type Key struct {
 	Issue int    // issue number; only for KindIssue
 }
 
+// ConfigRule is the rule name reserved for tend's own check of the config
+// a pull request proposes: owner/repo:tend-config#12 checks the
+// .github/tend.yaml of pull request 12. The config parser refuses it as a
+// rule name.
+const ConfigRule = "tend-config"
+
 var (
 	ownerRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38})$`)
 	repoRE  = regexp.MustCompile(`^[a-z0-9._-]{1,100}$`)

@@ -26,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadtest intake|storm [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadtest intake|storm|scale [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -35,6 +35,8 @@ func main() {
 		err = intakeMain(os.Args[2:])
 	case "storm":
 		err = stormMain(os.Args[2:])
+	case "scale":
+		err = scaleMain(os.Args[2:])
 	case "baseline-server":
 		err = baselineServer(os.Args[2:])
 	default:

@@ -51,6 +51,7 @@ type stormResult struct {
 	runsPerPath  map[string]int
 	lost         []string // paths whose last event has no run after it
 	drainedAfter time.Duration
+	peakRSS      int64 // of this whole process (tend's parts, the fake GitHub and the senders)
 }
 
 // runStorm sends cfg.Deliveries signed push deliveries touching cfg.Paths
@@ -217,6 +218,9 @@ func runStorm(cfg stormConfig) (*stormResult, error) {
 		res.runsPerPath[r.key[strings.LastIndexByte(r.key, ':')+1:]]++
 	}
 	mu.Unlock()
+	if _, peak, err := e2e.ProcMemory(os.Getpid()); err == nil {
+		res.peakRSS = peak
+	}
 	return res, nil
 }
 
@@ -261,6 +265,7 @@ func (r *stormResult) report() string {
 	if len(r.lost) == 0 {
 		fmt.Fprintf(&b, "every path reconciled %s after the last delivery was sent\n", r.drainedAfter.Round(time.Millisecond))
 	}
+	fmt.Fprintf(&b, "peak RSS of the whole program (tend's handlers, queue and worker, the fake GitHub, the senders): %d MB\n", r.peakRSS>>20)
 	return b.String()
 }
 

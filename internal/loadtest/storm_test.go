@@ -13,8 +13,7 @@ import (
 // what does not depend on speed is checked: every delivery acknowledged, no
 // event lost, every path reconciled. The race detector slows intake several
 // times over, so collapse would measure the detector; .ci/test runs this
-// test once more without it. How fast intake is, is the benchmark's
-// business (BENCHMARKS.md), not this test's: the report only logs it.
+// test once more without it for that.
 func TestStorm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 10,000 deliveries over 10 s")
@@ -46,4 +45,7 @@ func TestStorm(t *testing.T) {
 	if m := res.maxRuns(); m > 2 {
 		t.Errorf("a path ran %d times, want at most 2: %v", m, res.runsPerPath)
 	}
+	// How fast intake took the deliveries in is a speed figure, measured by
+	// the load program for BENCHMARKS.md, not asserted here: on a shared
+	// machine it measures the neighbours.
 }

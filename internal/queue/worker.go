@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tend-app/tend/internal/keys"
+	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/reconcilers"
 )
 
@@ -67,7 +68,7 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 		return q.failed(ctx, job, k, log, runErr, elapsed)
 	}
 
-	followUp, err := q.completeRun(ctx, job, k, st.Generation, res, trigger)
+	followUp, err := q.completeRun(ctx, job, k, st.Generation, res, trigger, elapsed)
 	if err != nil {
 		// The reconcile happened but its completion did not commit; River
 		// retries the key, which is harmless because runs are idempotent.
@@ -92,7 +93,7 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 // (the run's requeue, or one run for events that arrived during it, given
 // the generation the run started at) and finishes the key's run. It
 // reports whether a follow-up was scheduled.
-func (q *Queue) completeRun(ctx context.Context, job *river.Job[reconcileArgs], k keys.Key, generation int64, res reconcilers.Result, trigger string) (bool, error) {
+func (q *Queue) completeRun(ctx context.Context, job *river.Job[reconcileArgs], k keys.Key, generation int64, res reconcilers.Result, trigger string, elapsed time.Duration) (bool, error) {
 	var followUp bool
 	err := q.b.inTx(ctx, func(tx txn) error {
 		now, err := q.st.GetKey(ctx, tx, job.Args.Key, true)
@@ -132,7 +133,7 @@ func (q *Queue) completeRun(ctx context.Context, job *river.Job[reconcileArgs], 
 				}
 			}
 		}
-		return q.st.FinishRun(ctx, tx, job.Args.Key, outcomeOr(res.Outcome, "ok"))
+		return q.st.FinishRun(ctx, tx, job.Args.Key, store.RunRecord{Outcome: outcomeOr(res.Outcome, "ok"), Duration: elapsed, PR: res.PR})
 	})
 	return followUp, err
 }
@@ -170,7 +171,7 @@ func (q *Queue) failed(ctx context.Context, job *river.Job[reconcileArgs], k key
 	record := func(outcome string) {
 		// Best effort: the outcome column is for operators, and a failure to
 		// write it must not change what River does with the job.
-		if err := q.st.FinishRun(context.WithoutCancel(ctx), q.st.Q(), job.Args.Key, outcome); err != nil {
+		if err := q.st.FinishRun(context.WithoutCancel(ctx), q.st.Q(), job.Args.Key, store.RunRecord{Outcome: outcome, Duration: elapsed}); err != nil {
 			log.Warn().Err(err).Msg("recording run outcome")
 		}
 		q.metrics.runs.WithLabelValues(kind, outcome).Inc()

@@ -25,7 +25,7 @@ ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + $4, last_even
 RETURNING generation`
 	getKeySQL    = `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, ''), last_trigger FROM tend_key WHERE key = $1`
 	startRunSQL  = `UPDATE tend_key SET pending_since = NULL WHERE key = $1`
-	finishRunSQL = `UPDATE tend_key SET last_run_at = $2, last_outcome = $3 WHERE key = $1`
+	finishRunSQL = `UPDATE tend_key SET last_run_at = $2, last_outcome = $3, last_duration_ms = $4, last_pr = $5 WHERE key = $1`
 	liveJobSQL   = `SELECT j.id, j.state, j.scheduled_at FROM tend_key k JOIN river_job j ON j.id = k.job_id WHERE k.key = $1`
 	setJobSQL    = `UPDATE tend_key SET job_id = $2 WHERE key = $1`
 )
@@ -120,9 +120,16 @@ func (s *Store) StartRun(ctx context.Context, tx Tx, key string) error {
 	return nil
 }
 
+// RunRecord is what is kept of a key's last run.
+type RunRecord struct {
+	Outcome  string
+	Duration time.Duration
+	PR       int // the key's pull request, 0 for none
+}
+
 // FinishRun records a run's outcome.
-func (s *Store) FinishRun(ctx context.Context, tx Tx, key, outcome string) error {
-	_, err := tx.Exec(ctx, finishRunSQL, key, ms(s.now()), outcome)
+func (s *Store) FinishRun(ctx context.Context, tx Tx, key string, r RunRecord) error {
+	_, err := tx.Exec(ctx, finishRunSQL, key, ms(s.now()), r.Outcome, r.Duration.Milliseconds(), r.PR)
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", key, err)
 	}
@@ -282,16 +289,30 @@ func (s *Store) ReposUsingConfig(ctx context.Context, source string) ([]ConfigUs
 }
 
 // ForgetRepo drops a repository that tend no longer has access to: its
-// cached config, rules and subscriptions.
+// cached config, rules and subscriptions, PR slots and waiting keys, and
+// what its keys left behind (image index, agent memos, token counts). The
+// keys' own bookkeeping rows stay: a run of the key may be in flight.
 func (s *Store) ForgetRepo(ctx context.Context, repo string) error {
 	repo = strings.ToLower(repo)
+	// Keys of the repository are "owner/repo:..."; a prefix compare, not
+	// LIKE, since "_" in a repository name would be a wildcard.
+	const ofRepo = `substr(key, 1, length(CAST($2 AS TEXT))) = CAST($2 AS TEXT)`
 	return s.InTx(ctx, func(tx Tx) error {
 		for _, q := range []string{
 			`DELETE FROM tend_release_sub WHERE repo = $1`,
 			`DELETE FROM tend_rule WHERE repo = $1`,
 			`DELETE FROM tend_repo WHERE repo = $1`,
+			`DELETE FROM tend_pr_slot WHERE repo = $1`,
+			`DELETE FROM tend_pr_wait WHERE repo = $1`,
+			`DELETE FROM tend_image_ref WHERE key = $1 OR ` + ofRepo,
+			`DELETE FROM tend_agent_memo WHERE key = $1 OR ` + ofRepo,
+			`DELETE FROM tend_token_usage WHERE key = $1 OR ` + ofRepo,
 		} {
-			if _, err := tx.Exec(ctx, q, repo); err != nil {
+			args := []any{repo}
+			if strings.Contains(q, "$2") {
+				args = append(args, repo+":")
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
 				return fmt.Errorf("forget %s: %w", repo, err)
 			}
 		}

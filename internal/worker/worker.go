@@ -64,6 +64,7 @@ type Worker struct {
 	Reconcilers map[string]reconcilers.Reconciler
 	// Optional collaborators; nil disables what they do.
 	ConfigReporter ConfigReporter
+	ConfigPR       ConfigPRReporter
 	PRs            PRs
 	Forget         Forgetter
 	Meta           RepoMeta
@@ -136,6 +137,12 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (reconcilers.Result, er
 		res, err = w.syncRepo(ctx, log, client, inst.ID, k, run.Trigger, clientFn)
 	case keys.KindRule:
 		res, err = w.syncRule(ctx, log, client, inst.ID, k, clientFn)
+	case keys.KindIssue:
+		if k.Rule == keys.ConfigRule {
+			res, err = w.checkConfigPR(ctx, client, k)
+			break
+		}
+		res, err = w.reconcile(ctx, log, client, inst.ID, run, clientFn)
 	default:
 		res, err = w.reconcile(ctx, log, client, inst.ID, run, clientFn)
 	}
@@ -205,9 +212,10 @@ func mayHaveChangedConfig(trigger string) bool {
 }
 
 // resyncsAll reports whether a trigger resyncs every rule even when the
-// config is unchanged.
+// config is unchanged: installations, events that could not be mapped, and
+// an operator's `tend enqueue owner/repo`.
 func resyncsAll(trigger string) bool {
-	return strings.HasPrefix(trigger, "installation") || strings.HasPrefix(trigger, "resync-all")
+	return strings.HasPrefix(trigger, "installation") || strings.HasPrefix(trigger, "resync-all") || trigger == queue.TriggerManual
 }
 
 // reasonUnmanaged closes the PRs of a repository whose config is gone.

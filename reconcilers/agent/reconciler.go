@@ -257,7 +257,7 @@ func (r *Reconciler) skip(ctx context.Context, rn *run) (reconcilers.Result, boo
 	if err != nil {
 		return reconcilers.Result{}, true, err
 	}
-	return reconcilers.Result{Outcome: out.Action}, true, r.remember(ctx, rn, out.Action, head)
+	return reconcilers.Result{Outcome: out.Action, PR: out.PR}, true, r.remember(ctx, rn, out.Action, head)
 }
 
 // declined ends the run of a key without an open PR when people declined
@@ -445,7 +445,7 @@ func (r *Reconciler) land(ctx context.Context, rn *run, rec *Record, tree *workt
 	if out.Head != "" && (pushed || out.Action == "up-to-date") {
 		newHead = out.Head
 	}
-	return reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}, r.remember(ctx, rn, string(rec.Ending), newHead)
+	return reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake, PR: out.PR}, r.remember(ctx, rn, string(rec.Ending), newHead)
 }
 
 // reportUnfinished reports a run that ended on a budget, a refusal, or no

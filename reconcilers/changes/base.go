@@ -45,10 +45,30 @@ type File struct {
 	SHA     string // blob SHA, when it exists
 }
 
+// TooLargeError says a file is larger than the caller is willing to read;
+// its content was not fetched.
+type TooLargeError struct {
+	Path        string
+	Size, Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %d bytes; files over %d bytes are not read", e.Path, e.Size, e.Limit)
+}
+
 // ReadFile reads path at ref (a commit SHA, so the answer can be cached
 // for as long as the base does not move). Files over the contents API's
 // 1 MB inline limit are read as blobs.
 func ReadFile(ctx context.Context, client *github.Client, owner, repo, ref, path string) (File, error) {
+	return ReadFileMax(ctx, client, owner, repo, ref, path, 0)
+}
+
+// ReadFileMax is ReadFile for files up to limit bytes (no limit when it
+// is zero or negative): a larger file's content is never fetched, and the
+// error is a *TooLargeError. GitHub serves files of up to 100 MB, and one
+// such file would otherwise sit in memory several times over (JSON,
+// base64 and decoded) while it is read.
+func ReadFileMax(ctx context.Context, client *github.Client, owner, repo, ref, path string, limit int64) (File, error) {
 	f := File{Path: path}
 	fc, dir, _, err := client.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
 	if err != nil {
@@ -65,6 +85,9 @@ func ReadFile(ctx context.Context, client *github.Client, owner, repo, ref, path
 		return f, nil
 	}
 	f.Exists, f.SHA = true, fc.GetSHA()
+	if limit > 0 && int64(fc.GetSize()) > limit {
+		return f, &TooLargeError{Path: path, Size: int64(fc.GetSize()), Limit: limit}
+	}
 	if fc.GetSize() > 0 && fc.Content == nil || fc.GetEncoding() == "none" {
 		blob, _, err := client.Git.GetBlob(ctx, owner, repo, fc.GetSHA())
 		if err != nil {

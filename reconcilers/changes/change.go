@@ -98,9 +98,12 @@ type Annotation struct {
 	Path      string
 	StartLine int
 	EndLine   int
-	Level     string // notice, warning or failure
-	Title     string
-	Message   string
+	// StartColumn and EndColumn (1-based) narrow a one-line annotation;
+	// GitHub ignores columns on annotations spanning lines.
+	StartColumn, EndColumn int
+	Level                  string // notice, warning or failure
+	Title                  string
+	Message                string
 }
 
 // differing returns the files that need a change, sorted by path.
@@ -162,7 +165,7 @@ func DescribeTrigger(t string) string {
 		return "a package published to a registry"
 	case strings.HasPrefix(t, "installation"):
 		return "the App's installation"
-	case ciTrigger(t):
+	case CITrigger(t):
 		return "checks on the pull request"
 	case strings.HasPrefix(t, "pull_request_review"):
 		return "a review of the pull request"
@@ -175,9 +178,9 @@ func DescribeTrigger(t string) string {
 	return "`" + strings.ReplaceAll(t, "`", "'") + "`"
 }
 
-// ciTrigger reports whether a trigger is another app's check or status
+// CITrigger reports whether a trigger is another app's check or status
 // finishing (not a click on one of tend's own check runs).
-func ciTrigger(t string) bool {
+func CITrigger(t string) bool {
 	for _, p := range []string{"check_run:failure", "check_run:timed_out", "check_run:startup_failure", "check_suite:", "status:", "workflow_run:"} {
 		if strings.HasPrefix(t, p) {
 			return true

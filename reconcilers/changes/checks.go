@@ -144,6 +144,9 @@ func toAnnotations(in []Annotation) []*github.CheckRunAnnotation {
 		if a.Title != "" {
 			ann.Title = github.Ptr(clip.Text(a.Title, maxTitleChars, truncatedNote))
 		}
+		if end == a.StartLine && a.StartColumn > 0 {
+			ann.StartColumn, ann.EndColumn = github.Ptr(a.StartColumn), github.Ptr(max(a.EndColumn, a.StartColumn))
+		}
 		out = append(out, ann)
 	}
 	return out

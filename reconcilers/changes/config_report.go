@@ -61,7 +61,7 @@ func (m *Manager) ReportConfig(ctx context.Context, client *github.Client, repo 
 	for _, e := range loaded.Invalid {
 		text.WriteString("- " + e.Error() + "\n")
 		if local && e.Line > 0 {
-			ch.Annotations = append(ch.Annotations, Annotation{Path: loaded.Path, StartLine: e.Line, Level: "failure", Title: "invalid config", Message: e.Msg})
+			ch.Annotations = append(ch.Annotations, configAnnotation(loaded.Path, e))
 		}
 	}
 	ch.Text = text.String()

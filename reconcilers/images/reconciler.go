@@ -2,6 +2,7 @@ package images
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -14,6 +15,11 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
 )
+
+// MaxFileBytes bounds the files the images reconciler reads: manifests,
+// Dockerfiles and compose files are kilobytes, a bundle of an operator's
+// resources a few megabytes. A larger file is reported, not read.
+const MaxFileBytes = 4 << 20
 
 // RefIndex remembers which images each key's file references, so that a
 // package published to a registry maps to the keys that pin it.
@@ -52,9 +58,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	file, err := changes.ReadFile(ctx, req.Client, k.Owner, k.Repo, base.Commit, k.Path)
+	file, err := changes.ReadFileMax(ctx, req.Client, k.Owner, k.Repo, base.Commit, k.Path, MaxFileBytes)
 	if err != nil {
-		return reconcilers.Result{}, err
+		return r.readFailed(ctx, req, base, err)
 	}
 	// What people declined is left out of the change (see decline.go).
 	prior, err := r.Changes.Prior(ctx, req.Client, k.Owner, k.Repo, k, req.Steering.Reconsider || req.Steering.Recreate)
@@ -89,9 +95,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
-	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake}
-	if out.Action == "up-to-date" {
-		// Images rules never loop on CI; their check run says what failed.
+	res := reconcilers.Result{Outcome: out.Action, RequeueAfter: out.RequeueAfter, Enqueue: out.Wake, PR: out.PR}
+	if out.Action == "up-to-date" && (changes.CITrigger(req.Trigger) || req.Steering.Fresh) {
+		// Images rules never loop on CI; their check run says what failed
+		// when checks finish (or someone asks), so resyncs stay cheap.
 		if _, err := r.Changes.ReportCI(ctx, req.Client, k.Owner, k.Repo, k); err != nil {
 			return reconcilers.Result{}, err
 		}
@@ -104,6 +111,29 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	}
 	req.Log.Debug().Str("outcome", out.Action).Int("pr", out.PR).Int("failures", len(failures)).Msg("images reconciled")
 	return res, nil
+}
+
+// readFailed answers a failed read of the key's file: a file too large to
+// read is reported on the base commit's check run (the key runs again when
+// the file changes); anything else is retried.
+func (r *Reconciler) readFailed(ctx context.Context, req reconcilers.Request, base changes.Base, err error) (reconcilers.Result, error) {
+	var e *changes.TooLargeError
+	if !errors.As(err, &e) {
+		return reconcilers.Result{}, err
+	}
+	k := req.Key
+	err = changes.PostCheck(ctx, req.Client, k.Owner, k.Repo, changes.Check{
+		Name: changes.CheckName(req.Rule.Name), HeadSHA: base.Commit, ExternalID: k.String(), Conclusion: "neutral",
+		Title: fmt.Sprintf("%s is too large to pin", e.Path),
+		Summary: fmt.Sprintf("`%s` is %d bytes; the images reconciler reads files of up to %d bytes, so the images in it are not pinned. "+
+			"Split the file, or leave it out of the rule's paths.", e.Path, e.Size, e.Limit),
+		Reconcilable: true,
+	})
+	if err != nil {
+		return reconcilers.Result{}, err
+	}
+	req.Log.Info().Int64("size", e.Size).Int64("limit", e.Limit).Msg("file too large to pin")
+	return reconcilers.Result{Outcome: "too-large"}, nil
 }
 
 // plan finds and updates the references of the key's file under the rule's

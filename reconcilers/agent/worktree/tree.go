@@ -20,11 +20,12 @@ type Tree struct {
 	pol Policy
 
 	mu    sync.Mutex
-	base  map[string]Entry  // the starting tree (Source), by path
-	order []string          // base paths, sorted
-	blobs map[string][]byte // fetched contents, by blob SHA (or "path:" + path)
-	cur   map[string]*state // paths whose content may differ from base
-	dirs  map[string]int    // directory → number of live entries below it
+	base  map[string]Entry    // the starting tree (Source), by path
+	order []string            // base paths, sorted
+	blobs map[string][]byte   // fetched contents, by blob SHA (or "path:" + path)
+	cur   map[string]*state   // paths whose content may differ from base
+	dirs  map[string]int      // directory → number of live entries below it
+	folds map[string][]string // foldName → every path and directory seen with it
 	trace []Call
 	stats Stats
 	// reads are the starting-tree files whose content the run read, path
@@ -99,6 +100,7 @@ func New(ctx context.Context, src Source, pol Policy) (*Tree, error) {
 		blobs: map[string][]byte{},
 		cur:   map[string]*state{},
 		dirs:  map[string]int{},
+		folds: map[string][]string{},
 		reads: map[string]string{},
 	}
 	for _, e := range entries {
@@ -112,6 +114,7 @@ func New(ctx context.Context, src Source, pol Policy) (*Tree, error) {
 		t.base[e.Path] = e
 		t.order = append(t.order, e.Path)
 		t.addDirs(e.Path, 1)
+		t.addFolds(e.Path)
 	}
 	sort.Strings(t.order)
 	// A path that is both a file and a directory cannot come from git; an
@@ -164,6 +167,7 @@ func (t *Tree) isDir(p string) bool { return t.dirs[p] > 0 }
 func (t *Tree) setContent(p string, data []byte) {
 	if !t.exists(p) {
 		t.addDirs(p, 1)
+		t.addFolds(p)
 	}
 	t.cur[p] = &state{data: data}
 }
@@ -182,9 +186,10 @@ func (t *Tree) setDeleted(p string) {
 
 // structural refuses a write to p that the tree's shape forbids: p or a
 // parent is a symbolic link or a submodule (in the starting tree or now),
-// a parent is a file, or p is a directory. Links are checked in the
-// starting tree as well so that no sequence of calls can route a write
-// through one.
+// a parent is a file, p is a directory, or p or a parent would be a new
+// name differing only in case or normalization from an existing one.
+// Links are checked in the starting tree as well so that no sequence of
+// calls can route a write through one.
 func (t *Tree) structural(p string) error {
 	for i := 0; i < len(p); i++ {
 		if p[i] != '/' {
@@ -204,7 +209,7 @@ func (t *Tree) structural(p string) error {
 	if t.isDir(p) {
 		return fmt.Errorf("%q is a directory", p)
 	}
-	return nil
+	return t.collision(p)
 }
 
 // refusals are the messages (formats of the path, and of its mode for

@@ -1,0 +1,133 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/store"
+)
+
+func TestStatusQueries(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+		st.SetClock(func() time.Time { return now })
+		for _, k := range []string{"acme/web:r:a", "acme/web:r:b"} {
+			if _, err := st.BumpKey(ctx, st.Q(), k, "d1", "push", 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if oldest, err := st.OldestPending(ctx); err != nil || !oldest.Equal(now) {
+			t.Errorf("oldest pending = %v, %v", oldest, err)
+		}
+		now = now.Add(time.Minute)
+		if err := st.StartRun(ctx, st.Q(), "acme/web:r:a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishRun(ctx, st.Q(), "acme/web:r:a", store.RunRecord{Outcome: "pr-opened", Duration: 1500 * time.Millisecond, PR: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.AddTokens(ctx, "acme/web:r:a", now.Format("2006-01-02"), 1234); err != nil {
+			t.Fatal(err)
+		}
+		runs, err := st.RecentRuns(ctx, 10)
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("recent runs = %+v, %v", runs, err)
+		}
+		if r := runs[0]; r.Key != "acme/web:r:a" || r.Outcome != "pr-opened" || r.PR != 7 || r.Duration != 1500*time.Millisecond || r.Tokens != 1234 || !r.At.Equal(now) {
+			t.Errorf("run = %+v", r)
+		}
+
+		if err := st.SaveRepo(ctx, store.RepoRecord{Repo: "acme/bad", Managed: true, Path: ".github/tend.yaml", Errors: "x:1:1: broken", LoadedAt: now}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveRepo(ctx, store.RepoRecord{Repo: "acme/good", Managed: true, Path: ".github/tend.yaml", LoadedAt: now}, &config.Config{}); err != nil {
+			t.Fatal(err)
+		}
+		bad, err := st.InvalidConfigs(ctx, 10)
+		if err != nil || len(bad) != 1 || bad[0].Repo != "acme/bad" || bad[0].Errors != "x:1:1: broken" {
+			t.Errorf("invalid configs = %+v, %v", bad, err)
+		}
+
+		for _, k := range []string{"acme/web:r:a", "acme/web:r:b"} {
+			if ok, err := st.ReservePR(ctx, "acme/web", k, 10); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+		}
+		if err := st.WaitForSlot(ctx, "acme/web", "acme/web:r:c"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.WaitForSlot(ctx, "acme/other", "acme/other:r:c"); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := st.PRCounts(ctx, 10)
+		if err != nil || len(counts) != 2 || counts[0] != (store.RepoPRs{Repo: "acme/other", Waiting: 1}) || counts[1] != (store.RepoPRs{Repo: "acme/web", Open: 2, Waiting: 1}) {
+			t.Errorf("PR counts = %+v, %v", counts, err)
+		}
+	})
+}
+
+// Forgetting a repository deletes every row about it and nothing about a
+// repository whose name it is a prefix of, or that differs by a LIKE
+// wildcard.
+func TestForgetRepoDeletesEverything(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		for _, repo := range []string{"acme/a_b", "acme/a-b", "acme/a_bc"} {
+			k := repo + ":r:x.yaml"
+			must(t, st.SaveRepo(ctx, store.RepoRecord{Repo: repo, Managed: true}, nil))
+			if ok, err := st.ReservePR(ctx, repo, k, 5); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			must(t, st.WaitForSlot(ctx, repo, k+"2"))
+			must(t, st.SetImageRefs(ctx, k, []string{"docker.io/library/nginx"}))
+			must(t, st.SetAgentMemo(ctx, k, store.AgentMemo{Inputs: "i", Outcome: "o"}))
+			if _, err := st.AddTokens(ctx, k, "2026-12-02", 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(t, st.ForgetRepo(ctx, "ACME/A_B"))
+		for repo, want := range map[string]int{"acme/a_b": 0, "acme/a-b": 1, "acme/a_bc": 1} {
+			k := repo + ":r:x.yaml"
+			counts, _ := st.PRCounts(ctx, 10)
+			open, waiting := 0, 0
+			for _, c := range counts {
+				if c.Repo == repo {
+					open, waiting = c.Open, c.Waiting
+				}
+			}
+			keys, _ := st.KeysForImage(ctx, "docker.io/library/nginx")
+			images := 0
+			for _, got := range keys {
+				if got == k {
+					images++
+				}
+			}
+			memo, _ := st.GetAgentMemo(ctx, k)
+			tokens, _ := st.TokensOn(ctx, k, "2026-12-02")
+			_, managed, _ := st.GetRepo(ctx, repo)
+			got := []int{open, waiting, images, boolInt(memo.Inputs != ""), boolInt(tokens > 0), boolInt(managed)}
+			for i, g := range got {
+				if g != want {
+					t.Errorf("%s: row kind %d: %d rows left, want %d (%v)", repo, i, g, want, got)
+				}
+			}
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
