@@ -42,7 +42,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-const webhookSecret = "e2e-webhook-secret"
+// webhookSecret is recognisable, like every secret of the e2e worlds
+// (see checkNoSecrets).
+const webhookSecret = "whsec-CANARY-e2e-3b9f1e7c"
 
 const helloConfig = `version: 1
 rules:
@@ -61,6 +63,8 @@ type world struct {
 	gh   *fakegithub.Server
 	tend *e2e.Tend
 	logs *syncBuffer
+	// secrets are what must never appear in tend's output (checkNoSecrets).
+	secrets []string
 }
 
 func startWorld(t *testing.T, env map[string]string, beforeStart ...func(gh *fakegithub.Server)) *world {
@@ -85,6 +89,7 @@ func startWorld(t *testing.T, env map[string]string, beforeStart ...func(gh *fak
 		"TEND_POLL_INTERVAL":        "50ms",
 		"TEND_RETRY_BASE":           "100ms",
 		"TEND_DATA_DIR":             t.TempDir(),
+		"GITHUB_CLIENT_SECRET":      canaryClientSecret,
 	}
 	for k, v := range env {
 		full[k] = v
@@ -93,11 +98,12 @@ func startWorld(t *testing.T, env map[string]string, beforeStart ...func(gh *fak
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
-	w := &world{gh: gh, tend: tend, logs: logs}
+	w := &world{gh: gh, tend: tend, logs: logs, secrets: secretsIn(full)}
 	t.Cleanup(func() {
 		if err := tend.Stop(); err != nil {
 			t.Errorf("tend did not stop cleanly: %v", err)
 		}
+		w.checkNoSecrets(t)
 		if t.Failed() || os.Getenv("TEND_TEST_LOG") != "" {
 			t.Logf("tend output:\n%s", logs.String())
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tend-app/tend/handlers"
 	"github.com/tend-app/tend/internal/config"
+	"github.com/tend-app/tend/internal/pace"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/store"
 	"github.com/tend-app/tend/internal/worker"
@@ -193,6 +194,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github clients: %w", err)
 	}
+	clients = &pace.Creator{ClientCreator: clients, Booker: a.st, Pace: s.WritePace}
 	l.clients = clients
 	l.identity = botpr.NewIdentity(s.GitHub.App.IntegrationID, s.AppSlug)
 
@@ -227,6 +229,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 		PRs:            manager,
 		Forget:         a.st,
 		Meta:           a.st,
+		Schedule:       a.st,
 		Commands:       pipeline,
 	}
 	discover := &worker.Discoverer{Clients: clients, Known: a.st}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 
+	"github.com/tend-app/tend/internal/pace"
 	"github.com/tend-app/tend/internal/queue"
+	"github.com/tend-app/tend/internal/store"
 )
 
 // settings is everything read from the environment. The GitHub variables
@@ -49,6 +51,9 @@ type settings struct {
 	RescueAfter  time.Duration
 	PollInterval time.Duration
 	ResyncTick   time.Duration
+	// WritePace spaces content-creating requests per installation
+	// (TEND_WRITE_LIMITS, TEND_WRITE_GAP); no Windows: not paced.
+	WritePace store.WritePace
 }
 
 // Configured reports whether the GitHub App credentials are present; without
@@ -94,6 +99,9 @@ func loadSettings() (*settings, error) {
 	}
 	s.applyAppFile(f)
 	if err := s.loadNumbers(); err != nil {
+		return nil, err
+	}
+	if err := s.loadWritePace(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -171,6 +179,27 @@ func (s *settings) loadNumbers() error {
 				return fmt.Errorf("%s must be a duration like 2s or 5m, got %q", e.name, v)
 			}
 		}
+	}
+	return nil
+}
+
+// loadWritePace reads TEND_WRITE_LIMITS ("80/1m,500/1h", or "off") and
+// TEND_WRITE_GAP; the defaults are GitHub's guidance (pace.GitHub).
+func (s *settings) loadWritePace() error {
+	s.WritePace = pace.GitHub
+	if v := os.Getenv("TEND_WRITE_LIMITS"); v != "" {
+		w, err := pace.ParseWindows(v)
+		if err != nil {
+			return fmt.Errorf("TEND_WRITE_LIMITS: %w", err)
+		}
+		s.WritePace.Windows = w
+	}
+	if v := os.Getenv("TEND_WRITE_GAP"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("TEND_WRITE_GAP must be a duration like 100ms, got %q", v)
+		}
+		s.WritePace.Gap = d
 	}
 	return nil
 }

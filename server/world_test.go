@@ -69,6 +69,7 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 		"TEND_POLL_INTERVAL":        "50ms",
 		"TEND_RETRY_BASE":           "200ms",
 		"TEND_DATA_DIR":             t.TempDir(),
+		"GITHUB_CLIENT_SECRET":      canaryClientSecret,
 	}
 	for k, v := range o.env {
 		env[k] = v
@@ -77,7 +78,7 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
-	w := &liveWorld{world: &world{gh: gh, tend: tend, logs: logs}, repo: o.repo, reg: reg, env: env}
+	w := &liveWorld{world: &world{gh: gh, tend: tend, logs: logs, secrets: secretsIn(env)}, repo: o.repo, reg: reg, env: env}
 	t.Cleanup(func() {
 		if w.q != nil {
 			w.q.Close()
@@ -85,6 +86,7 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 		if err := w.tend.Stop(); err != nil {
 			t.Errorf("tend did not stop cleanly: %v", err)
 		}
+		w.checkNoSecrets(t)
 		if t.Failed() || os.Getenv("TEND_TEST_LOG") != "" {
 			t.Logf("tend output:\n%s", logs.String())
 		}

@@ -113,6 +113,7 @@ func TestImportsPointDown(t *testing.T) {
 		"reconcilers/commands":       {"internal/clip", "internal/command", "internal/botpr", "internal/keys"},
 		"reconcilers/agent":          {"internal/clip", "internal/toolschema", "reconcilers", "reconcilers/commands", "reconcilers/changes", "reconcilers/images", "reconcilers/agent/worktree", "prompts", "internal/botpr", "internal/config", "internal/keys"},
 		"internal/worker":            {"reconcilers", "reconcilers/commands", "reconcilers/changes", "internal/queue", "internal/botpr", "internal/config", "internal/keys"},
+		"internal/pace":              {"internal/store", "reconcilers"},
 	}
 	all := listPackages(t)
 	for path, p := range all {

@@ -337,3 +337,22 @@ func Run(env map[string]string, args ...string) (string, int, error) {
 	}
 	return string(out), 0, nil
 }
+
+// PeakRSS returns the process's peak resident memory so far, in bytes
+// (VmHWM in /proc; Linux only).
+func (t *Tend) PeakRSS() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
+				return 0, fmt.Errorf("parse VmHWM %q: %w", rest, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", t.cmd.Process.Pid)
+}

@@ -42,6 +42,7 @@ type config struct {
 	rateLimit      int
 	cacheControl   string
 	lenientBodies  bool
+	secondary      *SecondaryLimits
 }
 
 // WithAppKey sets the App's identity: its id and the key whose public half
@@ -123,6 +124,10 @@ type Server struct {
 	rates         map[string]*rateWindow
 	manifests     manifestFlow
 	ciData        *ciState // statuses and job logs (ci.go)
+	secondary     secondaryState
+
+	gatesMu sync.Mutex // guards gates, apart from mu: held requests wait outside mu
+	gates   []*Gate
 
 	hooks *hookQueue
 }
@@ -224,6 +229,11 @@ func (s *Server) BotLogin() string { return s.cfg.slug + "[bot]" }
 
 // Close stops the Server and abandons undelivered webhooks.
 func (s *Server) Close() {
+	s.gatesMu.Lock()
+	for _, g := range s.gates {
+		g.Open()
+	}
+	s.gatesMu.Unlock()
 	s.http.Close()
 	s.hooks.close()
 }
@@ -393,6 +403,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	s.waitAtGates(r)
 	s.serveLocked(w, c, escaped)
 	w.WriteHeader(c.status)
 	if c.out != nil && r.Method != http.MethodHead {
@@ -481,7 +492,7 @@ func (s *Server) handle(c *call, escaped string) {
 	if !s.authenticate(c) {
 		return
 	}
-	if !s.rateLimit(c) {
+	if !s.rateLimit(c) || !s.secondaryLimit(c) {
 		return
 	}
 	h := handlers[m.op.OperationID]

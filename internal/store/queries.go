@@ -163,9 +163,10 @@ func (s *Store) GetRepo(ctx context.Context, repo string) (RepoRecord, bool, err
 // SaveRepo stores a repository's config and rebuilds its rule index and
 // release subscriptions in one transaction. cfg is the parsed config (nil
 // when the repository is unmanaged or its config is invalid: it then has no
-// rules). Resync times of unchanged rules are kept; new rules get a first
-// resync spread over their period, so that a thousand repositories installed
-// at once do not all resync in the same minute.
+// rules). Resync times of unchanged rules are kept; new rules are due for a
+// first resync at once, and their later resyncs are spread over their
+// period, so that a thousand repositories installed at once do not all
+// resync in the same minute every day (see nextResync).
 func (s *Store) SaveRepo(ctx context.Context, rec RepoRecord, cfg *config.Config) error {
 	now := s.now()
 	return s.InTx(ctx, func(tx Tx) error {
@@ -192,11 +193,9 @@ ON CONFLICT (repo) DO UPDATE SET installation_id = CASE WHEN excluded.installati
 		for _, r := range rules {
 			keep[r.Name] = true
 			period := r.On.Resync.Milliseconds()
-			var next any
-			if period > 0 {
-				next = ms(now) + spread(rec.Repo+":"+r.Name, period)
-			}
-			if old, ok := existing[r.Name]; ok && old == period {
+			old, known := existing[r.Name]
+			next := nextResync(rec.Repo+":"+r.Name, period, now, !known)
+			if known && old == period {
 				if _, err := tx.Exec(ctx, `UPDATE tend_rule SET reconciler = $3, issue_label = $4 WHERE repo = $1 AND rule = $2`,
 					rec.Repo, r.Name, r.Reconciler, r.On.IssueLabel); err != nil {
 					return fmt.Errorf("update rule %s: %w", r.Name, err)
@@ -229,6 +228,39 @@ ON CONFLICT (repo, rule) DO UPDATE SET reconciler = $3, resync_ms = $4, next_res
 		}
 		return nil
 	})
+}
+
+// nextResync is when a rule indexed at now resyncs next. A rule tend has
+// not indexed before is due at once, even with periodic resync off: the
+// repository may have become known through a push or a comment, which
+// reconcile only the paths they name, and its other paths must not wait a
+// whole period (see RuleSynced). Its due time is set one period before its
+// spread point, so the resync after that first one still lands at the
+// rule's own point in the period. A rule whose period changed resyncs at
+// its spread point in the new period.
+func nextResync(name string, period int64, now time.Time, isNew bool) any {
+	switch {
+	case isNew && period > 0:
+		return ms(now) - period + spread(name, period)
+	case isNew:
+		return ms(now)
+	case period > 0:
+		return ms(now) + spread(name, period)
+	}
+	return nil
+}
+
+// RuleSynced records that a rule's paths were just listed and enqueued (by
+// an installation, a config change or a periodic resync): a resync that was
+// due is pushed a period ahead (dropped when periodic resync is off), so the
+// first resync of a new rule does not run twice.
+func (s *Store) RuleSynced(ctx context.Context, repo, rule string) error {
+	_, err := s.Q().Exec(ctx, `UPDATE tend_rule SET next_resync_at = CASE WHEN resync_ms > 0 THEN next_resync_at + resync_ms ELSE NULL END
+WHERE repo = $1 AND rule = $2 AND next_resync_at <= $3`, strings.ToLower(repo), rule, ms(s.now()))
+	if err != nil {
+		return fmt.Errorf("record resync of %s:%s: %w", repo, rule, err)
+	}
+	return nil
 }
 
 // sourceRepo turns appconfig's "owner/name@ref" into "owner/name".
@@ -345,9 +377,13 @@ WHERE next_resync_at IS NOT NULL AND next_resync_at <= $1 ORDER BY next_resync_a
 	}
 	out := make([]RuleRef, 0, len(all))
 	for _, d := range all {
-		next := d.next + d.period
-		if next <= now { // far behind (the service was down): restart the cycle from now
-			next = now + d.period
+		var next any // a rule without periodic resync was due for its first one only
+		if d.period > 0 {
+			n := d.next + d.period
+			if n <= now { // far behind (the service was down): restart the cycle from now
+				n = now + d.period
+			}
+			next = n
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tend_rule SET next_resync_at = $3 WHERE repo = $1 AND rule = $2`, d.Repo, d.Rule, next); err != nil {
 			return nil, fmt.Errorf("advance resync of %s:%s: %w", d.Repo, d.Rule, err)

@@ -44,6 +44,12 @@ type RepoMeta interface {
 	SetDefaultBranch(ctx context.Context, repo, branch string) error
 }
 
+// RuleSchedule learns that a rule was resynced, so a resync that was due
+// (a new rule's first) is not run again.
+type RuleSchedule interface {
+	RuleSynced(ctx context.Context, repo, rule string) error
+}
+
 // Forgetter drops what tend knows of a repository it lost access to.
 type Forgetter interface {
 	ForgetRepo(ctx context.Context, repo string) error
@@ -62,6 +68,7 @@ type Worker struct {
 	PRs            PRs
 	Forget         Forgetter
 	Meta           RepoMeta
+	Schedule       RuleSchedule
 	// Commands reads comment commands before each path or issue key runs.
 	Commands *commands.Pipeline
 	// MaxPaths bounds the keys one rule resync enqueues (default 5000).
@@ -292,6 +299,11 @@ func (w *Worker) syncRule(ctx context.Context, log zerolog.Logger, client *githu
 		}
 		for _, pk := range prKeys {
 			add(pk)
+		}
+	}
+	if w.Schedule != nil {
+		if err := w.Schedule.RuleSynced(ctx, k.FullName(), rule.Name); err != nil {
+			log.Warn().Err(err).Msg("recording the resync; the rule may resync once more")
 		}
 	}
 	return reconcilers.Result{Outcome: "resynced", Enqueue: ks}, nil
