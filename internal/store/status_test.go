@@ -87,6 +87,7 @@ func TestForgetRepoDeletesEverything(t *testing.T) {
 			if _, err := st.AddTokens(ctx, k, "2026-12-02", 5); err != nil {
 				t.Fatal(err)
 			}
+			must(t, st.SetDecline(ctx, repo, k, `{"reason":"no"}`))
 		}
 		must(t, st.ForgetRepo(ctx, "ACME/A_B"))
 		for repo, want := range map[string]int{"acme/a_b": 0, "acme/a-b": 1, "acme/a_bc": 1} {
@@ -108,7 +109,8 @@ func TestForgetRepoDeletesEverything(t *testing.T) {
 			memo, _ := st.GetAgentMemo(ctx, k)
 			tokens, _ := st.TokensOn(ctx, k, "2026-12-02")
 			_, managed, _ := st.GetRepo(ctx, repo)
-			got := []int{open, waiting, images, boolInt(memo.Inputs != ""), boolInt(tokens > 0), boolInt(managed)}
+			decline, _ := st.Decline(ctx, k)
+			got := []int{open, waiting, images, boolInt(memo.Inputs != ""), boolInt(tokens > 0), boolInt(managed), boolInt(decline != "")}
 			for i, g := range got {
 				if g != want {
 					t.Errorf("%s: row kind %d: %d rows left, want %d (%v)", repo, i, g, want, got)
