@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tend-app/tend/internal/botpr"
+	"github.com/tend-app/tend/internal/store"
 )
 
 // While its installation is suspended a repository's keys are not run and
@@ -44,5 +45,58 @@ func TestSuspendedInstallation(t *testing.T) {
 	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
 	if prs := w.openPRs(); len(prs) != 1 || prs[0].HeadRef != branch {
 		t.Fatalf("after unsuspend: open PRs %+v, want the one for deploy/app.yaml", prs)
+	}
+}
+
+// A renamed and then transferred repository keeps its one PR per key: a
+// push under the new name updates the existing PR rather than opening a
+// second one, and what tend knows moved to the new name.
+func TestRenamedRepository(t *testing.T) {
+	reg := newRegistry(t)
+	reg.push(t, "acme/app", "1.0", false)
+	digest2 := reg.push(t, "acme/app", "2.0", false)
+	w := newWorld(t, reg, worldOptions{
+		repo: "acme/web", webhooks: true,
+		files: map[string]string{".github/tend.yaml": imagesConfig, "README.md": "web\n"},
+	})
+	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
+	w.settle(t)
+	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	first := w.prFor(t, branch)
+
+	for _, move := range []struct{ from, to string }{{"acme/web", "acme/site"}, {"acme/site", "corp/site"}} {
+		w.gh.MoveRepo(move.from, move.to, "alice")
+		w.settle(t)
+		if prs := w.gh.PullRequests(move.to); len(prs) != 1 {
+			t.Fatalf("after moving %s to %s: %d PRs, want the one from before: %+v", move.from, move.to, len(prs), prs)
+		}
+	}
+	w.gh.Commit("corp/site", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "2.0"))}, nil, "alice", "Bump the app")
+	w.settle(t)
+	prs := w.gh.PullRequests("corp/site")
+	if len(prs) != 1 || prs[0].Number != first.Number || prs[0].State != "open" {
+		t.Fatalf("after a push under the new name: PRs %+v, want only #%d, open", prs, first.Number)
+	}
+	got, _ := w.gh.File("corp/site", branch, "deploy/app.yaml")
+	if want := deployment(reg.ref("acme/app", "2.0") + "@" + digest2); got != want {
+		t.Errorf("deploy/app.yaml on the PR branch after the push:\n%s\nwant:\n%s", got, want)
+	}
+	if st, ok := botpr.ParseState(prs[0].Body); !ok || st.Key != "corp/site:pin-images:deploy/app.yaml" {
+		t.Errorf("state block after the move = %+v", st)
+	}
+	st, err := store.OpenSQLite(context.Background(), w.tend.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts, err := st.PRCounts(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 1 || counts[0].Repo != "corp/site" || counts[0].Open != 1 {
+		t.Errorf("PR slots after the moves = %+v, want one open under corp/site", counts)
+	}
+	if images, err := st.KeysForImage(context.Background(), reg.host+"/acme/app"); err != nil || len(images) != 1 || images[0] != "corp/site:pin-images:deploy/app.yaml" {
+		t.Errorf("image index after the moves = %v %v, want the key under corp/site only", images, err)
 	}
 }
