@@ -100,3 +100,32 @@ func TestRenamedRepository(t *testing.T) {
 		t.Errorf("image index after the moves = %v %v, want the key under corp/site only", images, err)
 	}
 }
+
+// When the default branch changes, the next runs use the new branch and the
+// open PR is regenerated on it and retargeted (one PR still).
+func TestDefaultBranchChanged(t *testing.T) {
+	reg := newRegistry(t)
+	reg.push(t, "acme/app", "1.0", false)
+	w := newWorld(t, reg, worldOptions{
+		repo: "acme/web", webhooks: true,
+		files: map[string]string{".github/tend.yaml": imagesConfig, "README.md": "web\n"},
+	})
+	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
+	w.settle(t)
+	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	first := w.prFor(t, branch)
+	if first.BaseRef != "main" {
+		t.Fatalf("PR base = %s, want main", first.BaseRef)
+	}
+
+	trunk := w.gh.Commit("acme/web", "trunk", map[string]string{"README.md": "web, on trunk\n"}, nil, "alice", "Start trunk")
+	w.gh.SetDefaultBranch("acme/web", "trunk", "alice")
+	w.settle(t)
+	prs := w.openPRs()
+	if len(prs) != 1 || prs[0].Number != first.Number || prs[0].BaseRef != "trunk" || prs[0].BaseSHA != trunk {
+		t.Fatalf("after the default branch changed: open PRs %+v, want #%d against trunk at %s", prs, first.Number, trunk)
+	}
+	if readme, _ := w.gh.File("acme/web", branch, "README.md"); readme != "web, on trunk\n" {
+		t.Errorf("the PR branch was not regenerated on trunk: README.md = %q", readme)
+	}
+}
