@@ -129,3 +129,39 @@ func TestDefaultBranchChanged(t *testing.T) {
 		t.Errorf("the PR branch was not regenerated on trunk: README.md = %q", readme)
 	}
 }
+
+// Deleting the config closes tend's open PRs with a comment saying why and
+// deletes their branches.
+func TestConfigDeletedClosesPRs(t *testing.T) {
+	reg := newRegistry(t)
+	reg.push(t, "acme/app", "1.0", false)
+	reg.push(t, "acme/base", "2", false)
+	w := newWorld(t, reg, worldOptions{
+		repo: "acme/web", webhooks: true,
+		files: map[string]string{".github/tend.yaml": imagesConfig, "README.md": "web\n"},
+	})
+	w.gh.Commit("acme/web", "main", map[string]string{
+		"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0")),
+		"Dockerfile":      dockerfile(reg.ref("acme/base", "2")),
+	}, nil, "alice", "Add the app")
+	w.settle(t)
+	prs := w.openPRs()
+	if len(prs) != 2 {
+		t.Fatalf("%d open PRs, want 2: %+v", len(prs), prs)
+	}
+
+	w.gh.Commit("acme/web", "main", nil, []string{".github/tend.yaml"}, "alice", "Stop using tend")
+	w.settle(t)
+	if open := w.openPRs(); len(open) != 0 {
+		t.Fatalf("PRs still open after the config was deleted: %+v", open)
+	}
+	for _, pr := range prs {
+		comments := w.gh.Comments("acme/web", pr.Number)
+		if len(comments) == 0 || !strings.Contains(comments[len(comments)-1].Body, "no longer has a `.github/tend.yaml`") {
+			t.Errorf("PR #%d: comments %+v, want one saying the config is gone", pr.Number, comments)
+		}
+		if _, ok := w.gh.Branch("acme/web", pr.HeadRef); ok {
+			t.Errorf("PR #%d: branch %s was not deleted", pr.Number, pr.HeadRef)
+		}
+	}
+}
