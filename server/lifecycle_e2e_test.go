@@ -48,6 +48,20 @@ func TestSuspendedInstallation(t *testing.T) {
 	}
 }
 
+// appWorld is acme/web with the images config, where alice adds
+// deploy/app.yaml referencing acme/app:1.0 (which reg must hold); it
+// returns once tend opened its PR, and the PR's branch.
+func appWorld(t *testing.T, reg *testRegistry) (*liveWorld, string) {
+	t.Helper()
+	w := newWorld(t, reg, worldOptions{
+		repo: "acme/web", webhooks: true,
+		files: map[string]string{".github/tend.yaml": imagesConfig, "README.md": "web\n"},
+	})
+	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
+	w.settle(t)
+	return w, botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+}
+
 // A renamed and then transferred repository keeps its one PR per key: a
 // push under the new name updates the existing PR rather than opening a
 // second one, and what tend knows moved to the new name.
@@ -55,13 +69,7 @@ func TestRenamedRepository(t *testing.T) {
 	reg := newRegistry(t)
 	reg.push(t, "acme/app", "1.0", false)
 	digest2 := reg.push(t, "acme/app", "2.0", false)
-	w := newWorld(t, reg, worldOptions{
-		repo: "acme/web", webhooks: true,
-		files: map[string]string{".github/tend.yaml": imagesConfig, "README.md": "web\n"},
-	})
-	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
-	w.settle(t)
-	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	w, branch := appWorld(t, reg)
 	first := w.prFor(t, branch)
 
 	for _, move := range []struct{ from, to string }{{"acme/web", "acme/site"}, {"acme/site", "corp/site"}} {
@@ -106,13 +114,7 @@ func TestRenamedRepository(t *testing.T) {
 func TestDefaultBranchChanged(t *testing.T) {
 	reg := newRegistry(t)
 	reg.push(t, "acme/app", "1.0", false)
-	w := newWorld(t, reg, worldOptions{
-		repo: "acme/web", webhooks: true,
-		files: map[string]string{".github/tend.yaml": imagesConfig, "README.md": "web\n"},
-	})
-	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
-	w.settle(t)
-	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	w, branch := appWorld(t, reg)
 	first := w.prFor(t, branch)
 	if first.BaseRef != "main" {
 		t.Fatalf("PR base = %s, want main", first.BaseRef)
