@@ -21,7 +21,8 @@ const (
 ON CONFLICT (key) DO UPDATE SET generation = tend_key.generation + $4, last_event_at = $2,
   pending_since = COALESCE(tend_key.pending_since, $2),
   last_delivery = CASE WHEN $3 = '' THEN tend_key.last_delivery ELSE $3 END,
-  last_trigger = $5
+  last_trigger = CASE WHEN tend_key.pending_since IS NOT NULL AND tend_key.last_trigger LIKE 'check_run:%'
+      AND ($5 NOT LIKE 'check_run:%' OR tend_key.last_trigger LIKE '%:recreate') THEN tend_key.last_trigger ELSE $5 END
 RETURNING generation`
 	getKeySQL    = `SELECT generation, last_event_at, COALESCE(pending_since, 0), COALESCE(last_run_at, 0), COALESCE(last_outcome, ''), COALESCE(last_delivery, ''), last_trigger FROM tend_key WHERE key = $1`
 	startRunSQL  = `UPDATE tend_key SET pending_since = NULL WHERE key = $1`
@@ -64,7 +65,11 @@ type KeyState struct {
 	LastDelivery string
 	// LastTrigger says what last asked for the key: "push:<before>..<after>",
 	// "release:<owner/name>@<tag>", "issues:opened", "resync", "manual", ...
-	// It explains a run; the run still reads the world itself.
+	// It explains a run; the run still reads the world itself. A click on a
+	// check run's button ("check_run:…") is the one trigger that asks for
+	// something no re-read can find (a fresh check run, a recreate), so a
+	// later event does not replace it until a run has started; a recreate
+	// click is not replaced by another click either.
 	LastTrigger string
 }
 

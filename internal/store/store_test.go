@@ -217,3 +217,48 @@ func TestDeliveriesAndKeys(t *testing.T) {
 		}
 	})
 }
+
+// A click on a check run's button asks for something no re-read finds (a
+// fresh check run, a recreate): a later event must not replace it before a
+// run has started, and once a run started, the next event's trigger wins.
+func TestButtonTriggerSurvivesLaterEvents(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		const key = "acme/web:r:a"
+		bump := func(trigger string) {
+			t.Helper()
+			if err := st.InTx(ctx, func(tx store.Tx) error {
+				_, err := st.BumpKey(ctx, tx, key, "", trigger, 1)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		trigger := func() string {
+			t.Helper()
+			k, err := st.GetKey(ctx, st.Q(), key, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k.LastTrigger
+		}
+		bump("push:a..b")
+		bump("check_run:rerequested")
+		bump("push:b..c")
+		if got := trigger(); got != "check_run:rerequested" {
+			t.Fatalf("a push replaced the pending Re-run click: trigger %q", got)
+		}
+		bump("check_run:requested_action:recreate")
+		bump("check_run:rerequested")
+		if got := trigger(); got != "check_run:requested_action:recreate" {
+			t.Fatalf("a Re-run replaced the pending Recreate click: trigger %q", got)
+		}
+		if err := st.StartRun(ctx, st.Q(), key); err != nil {
+			t.Fatal(err)
+		}
+		bump("push:c..d")
+		if got := trigger(); got != "push:c..d" {
+			t.Fatalf("after a run started, the next event's trigger is %q, want push:c..d", got)
+		}
+	})
+}
