@@ -33,6 +33,7 @@ type Index interface {
 	ReleaseSubscribers(ctx context.Context, source string) ([]store.RuleRef, error)
 	ReposUsingConfig(ctx context.Context, source string) ([]store.ConfigUser, error)
 	ForgetRepo(ctx context.Context, repo string) error
+	RenameRepo(ctx context.Context, from, to string) error
 	KeysForImage(ctx context.Context, image string) ([]string, error)
 }
 
@@ -62,7 +63,7 @@ func handlersOf(d Deps) []githubapp.EventHandler {
 	return []githubapp.EventHandler{
 		&Push{d}, &Release{d}, &Issues{d}, &IssueComment{d},
 		&CheckRun{d}, &PullRequest{d}, &Installation{d}, &Packages{d},
-		&CheckSuite{d}, &Status{d}, &WorkflowRun{d}, &Review{d},
+		&CheckSuite{d}, &Status{d}, &WorkflowRun{d}, &Review{d}, &Repository{d},
 	}
 }
 

@@ -45,6 +45,7 @@ type installation struct {
 	id        int64
 	account   *user
 	createdAt time.Time
+	suspended bool // tokens are refused while set
 }
 
 type token struct {
@@ -122,6 +123,41 @@ func (s *Server) AddInstallation(id int64, account string) {
 	})
 }
 
+// suspendedMessage is GitHub's answer to a suspended installation's
+// token requests and tokens.
+const suspendedMessage = "This installation has been suspended"
+
+// SuspendInstallation suspends (or, with suspended false, unsuspends) an
+// installation, as its account's owner can: while suspended, token
+// requests and the installation's tokens are answered 403. It fires the
+// "installation" suspend or unsuspend webhook, listing the installation's
+// repositories.
+func (s *Server) SuspendInstallation(id int64, suspended bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inst := s.installations[id]
+	if inst == nil || inst.suspended == suspended {
+		return
+	}
+	inst.suspended = suspended
+	action := "unsuspend"
+	if suspended {
+		action = "suspend"
+	}
+	repos := []any{}
+	for _, rp := range s.sortedRepos() {
+		if rp.inst == id {
+			repos = append(repos, map[string]any{"id": rp.id, "node_id": nodeID("R", rp.id), "name": rp.name, "full_name": rp.fullName(), "private": rp.private})
+		}
+	}
+	s.hook("installation", action, map[string]any{
+		"installation": s.installationJSON(inst),
+		"repositories": repos,
+		"requester":    nil,
+		"sender":       s.userJSON(inst.account),
+	})
+}
+
 // UserToken returns a token that acts as the user (created if needed) with
 // access to every repository, like a personal access token; it never
 // expires. Useful to act as a human through the API.
@@ -192,6 +228,10 @@ func (s *Server) authenticate(c *call) bool {
 	t := s.tokens[cred]
 	if t == nil || (!t.expires.IsZero() && !time.Now().Before(t.expires)) {
 		c.fail(http.StatusUnauthorized, "Bad credentials")
+		return false
+	}
+	if t.inst != nil && t.inst.suspended {
+		c.fail(http.StatusForbidden, suspendedMessage)
 		return false
 	}
 	if needsJWT {
@@ -396,6 +436,10 @@ func (s *Server) createInstallationToken(c *call) {
 	inst := s.installations[id]
 	if inst == nil {
 		c.notFound()
+		return
+	}
+	if inst.suspended {
+		c.fail(http.StatusForbidden, suspendedMessage)
 		return
 	}
 	var req struct {

@@ -50,37 +50,40 @@ func (s *Store) RenameRepoDeclines(ctx context.Context, from, to string) error {
 	if !ok || from == to {
 		return nil
 	}
-	return s.InTx(ctx, func(tx Tx) error {
-		rows, err := tx.Query(ctx, `SELECT key, decline, at FROM tend_decline WHERE repo = $1`+s.ForUpdate(), from)
-		if err != nil {
-			return fmt.Errorf("read the declines of %s: %w", from, err)
-		}
-		type row struct {
-			key, decline string
-			at           int64
-		}
-		all, err := scanAll(rows, func(r Rows) (row, error) {
-			var v row
-			err := r.Scan(&v.key, &v.decline, &v.at)
-			return v, err
-		})
-		if err != nil {
-			return fmt.Errorf("read the declines of %s: %w", from, err)
-		}
-		for _, r := range all {
-			k, err := keys.Parse(r.key)
-			if err != nil {
-				continue // not a key of tend's: left as it is
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM tend_decline WHERE key = $1`, r.key); err != nil {
-				return fmt.Errorf("move the decline of %s: %w", r.key, err)
-			}
-			k.Owner, k.Repo = newOwner, newName
-			if _, err := tx.Exec(ctx, `INSERT INTO tend_decline (key, repo, decline, at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`,
-				k.String(), to, r.decline, r.at); err != nil {
-				return fmt.Errorf("move the decline of %s: %w", r.key, err)
-			}
-		}
-		return nil
+	return s.InTx(ctx, func(tx Tx) error { return s.renameDeclines(ctx, tx, from, to, newOwner, newName) })
+}
+
+// renameDeclines is RenameRepoDeclines inside the caller's transaction.
+func (s *Store) renameDeclines(ctx context.Context, tx Tx, from, to, newOwner, newName string) error {
+	rows, err := tx.Query(ctx, `SELECT key, decline, at FROM tend_decline WHERE repo = $1`+s.ForUpdate(), from)
+	if err != nil {
+		return fmt.Errorf("read the declines of %s: %w", from, err)
+	}
+	type row struct {
+		key, decline string
+		at           int64
+	}
+	all, err := scanAll(rows, func(r Rows) (row, error) {
+		var v row
+		err := r.Scan(&v.key, &v.decline, &v.at)
+		return v, err
 	})
+	if err != nil {
+		return fmt.Errorf("read the declines of %s: %w", from, err)
+	}
+	for _, r := range all {
+		k, err := keys.Parse(r.key)
+		if err != nil {
+			continue // not a key of tend's: left as it is
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM tend_decline WHERE key = $1`, r.key); err != nil {
+			return fmt.Errorf("move the decline of %s: %w", r.key, err)
+		}
+		k.Owner, k.Repo = newOwner, newName
+		if _, err := tx.Exec(ctx, `INSERT INTO tend_decline (key, repo, decline, at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`,
+			k.String(), to, r.decline, r.at); err != nil {
+			return fmt.Errorf("move the decline of %s: %w", r.key, err)
+		}
+	}
+	return nil
 }

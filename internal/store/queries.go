@@ -295,7 +295,8 @@ func (s *Store) ReposUsingConfig(ctx context.Context, source string) ([]ConfigUs
 
 // ForgetRepo drops a repository that tend no longer has access to: its
 // cached config, rules and subscriptions, PR slots and waiting keys, and
-// what its keys left behind (image index, agent memos, token counts). The
+// what its keys left behind (image index, agent memos, token counts,
+// declines). The
 // keys' own bookkeeping rows stay: a run of the key may be in flight.
 func (s *Store) ForgetRepo(ctx context.Context, repo string) error {
 	repo = strings.ToLower(repo)
@@ -309,6 +310,7 @@ func (s *Store) ForgetRepo(ctx context.Context, repo string) error {
 			`DELETE FROM tend_repo WHERE repo = $1`,
 			`DELETE FROM tend_pr_slot WHERE repo = $1`,
 			`DELETE FROM tend_pr_wait WHERE repo = $1`,
+			`DELETE FROM tend_decline WHERE repo = $1`,
 			`DELETE FROM tend_image_ref WHERE key = $1 OR ` + ofRepo,
 			`DELETE FROM tend_agent_memo WHERE key = $1 OR ` + ofRepo,
 			`DELETE FROM tend_token_usage WHERE key = $1 OR ` + ofRepo,

@@ -76,39 +76,11 @@ func TestForgetRepoDeletesEverything(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		for _, repo := range []string{"acme/a_b", "acme/a-b", "acme/a_bc"} {
-			k := repo + ":r:x.yaml"
-			must(t, st.SaveRepo(ctx, store.RepoRecord{Repo: repo, Managed: true}, nil))
-			if ok, err := st.ReservePR(ctx, repo, k, 5); err != nil || !ok {
-				t.Fatal(ok, err)
-			}
-			must(t, st.WaitForSlot(ctx, repo, k+"2"))
-			must(t, st.SetImageRefs(ctx, k, []string{"docker.io/library/nginx"}))
-			must(t, st.SetAgentMemo(ctx, k, store.AgentMemo{Inputs: "i", Outcome: "o"}))
-			if _, err := st.AddTokens(ctx, k, "2026-12-02", 5); err != nil {
-				t.Fatal(err)
-			}
+			seedRepoRows(t, st, repo)
 		}
 		must(t, st.ForgetRepo(ctx, "ACME/A_B"))
 		for repo, want := range map[string]int{"acme/a_b": 0, "acme/a-b": 1, "acme/a_bc": 1} {
-			k := repo + ":r:x.yaml"
-			counts, _ := st.PRCounts(ctx, 10)
-			open, waiting := 0, 0
-			for _, c := range counts {
-				if c.Repo == repo {
-					open, waiting = c.Open, c.Waiting
-				}
-			}
-			keys, _ := st.KeysForImage(ctx, "docker.io/library/nginx")
-			images := 0
-			for _, got := range keys {
-				if got == k {
-					images++
-				}
-			}
-			memo, _ := st.GetAgentMemo(ctx, k)
-			tokens, _ := st.TokensOn(ctx, k, "2026-12-02")
-			_, managed, _ := st.GetRepo(ctx, repo)
-			got := []int{open, waiting, images, boolInt(memo.Inputs != ""), boolInt(tokens > 0), boolInt(managed)}
+			got := repoRows(t, st, repo)
 			for i, g := range got {
 				if g != want {
 					t.Errorf("%s: row kind %d: %d rows left, want %d (%v)", repo, i, g, want, got)
@@ -116,6 +88,55 @@ func TestForgetRepoDeletesEverything(t *testing.T) {
 			}
 		}
 	})
+}
+
+// seedRepoRows gives repo one row of every kind ForgetRepo and RenameRepo
+// handle, for its key "repo:r:x.yaml".
+func seedRepoRows(t *testing.T, st *store.Store, repo string) {
+	t.Helper()
+	ctx := context.Background()
+	k := repo + ":r:x.yaml"
+	must(t, st.SaveRepo(ctx, store.RepoRecord{Repo: repo, Managed: true}, nil))
+	if ok, err := st.ReservePR(ctx, repo, k, 5); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	must(t, st.WaitForSlot(ctx, repo, k+"2"))
+	must(t, st.SetImageRefs(ctx, k, []string{"docker.io/library/nginx"}))
+	must(t, st.SetAgentMemo(ctx, k, store.AgentMemo{Inputs: "i", Outcome: "o"}))
+	if _, err := st.AddTokens(ctx, k, "2026-12-02", 5); err != nil {
+		t.Fatal(err)
+	}
+	must(t, st.SetDecline(ctx, repo, k, `{"reason":"no"}`))
+}
+
+// repoRows counts the rows seedRepoRows gave repo that are left, by kind:
+// open PR slots, waiting keys, image references, agent memos, token counts,
+// declines, and the repository row.
+func repoRows(t *testing.T, st *store.Store, repo string) []int {
+	t.Helper()
+	ctx := context.Background()
+	k := repo + ":r:x.yaml"
+	open, waiting := 0, 0
+	counts, err := st.PRCounts(ctx, 10)
+	must(t, err)
+	for _, c := range counts {
+		if c.Repo == repo {
+			open, waiting = c.Open, c.Waiting
+		}
+	}
+	images := 0
+	ks, err := st.KeysForImage(ctx, "docker.io/library/nginx")
+	must(t, err)
+	for _, got := range ks {
+		if got == k {
+			images++
+		}
+	}
+	memo, _ := st.GetAgentMemo(ctx, k)
+	tokens, _ := st.TokensOn(ctx, k, "2026-12-02")
+	decline, _ := st.Decline(ctx, k)
+	_, managed, _ := st.GetRepo(ctx, repo)
+	return []int{open, waiting, images, boolInt(memo.Inputs != ""), boolInt(tokens > 0), boolInt(decline != ""), boolInt(managed)}
 }
 
 func must(t *testing.T, err error) {

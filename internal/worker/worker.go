@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v89/github"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -146,7 +147,29 @@ func (w *Worker) Run(ctx context.Context, run queue.Run) (reconcilers.Result, er
 	default:
 		res, err = w.reconcile(ctx, log, client, inst.ID, run, clientFn)
 	}
+	if suspended(err) {
+		// Retrying cannot help and would end in the dead letters; the
+		// unsuspend webhook resyncs every repository of the installation.
+		log.Info().Err(err).Msg("the installation is suspended; dropping the run")
+		return reconcilers.Result{Outcome: "installation-suspended"}, nil
+	}
 	return res, classify(err)
+}
+
+// suspended reports whether GitHub refused a run because its installation
+// is suspended: a 403 on the installation token request, or a 403 saying
+// so on an API call made with a token issued before the suspension.
+func suspended(err error) bool {
+	if err == nil {
+		return false
+	}
+	var tokenErr *ghinstallation.HTTPError
+	if errors.As(err, &tokenErr) && tokenErr.Response != nil && tokenErr.Response.StatusCode == http.StatusForbidden {
+		return true
+	}
+	var resp *github.ErrorResponse
+	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusForbidden &&
+		strings.Contains(strings.ToLower(resp.Message), "suspended")
 }
 
 // syncRepo reloads a repository's config; when it changed (or was never

@@ -123,7 +123,10 @@ func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owne
 		}
 		return m.resolve(ctx, client, owner, repo, pr, st, c)
 	}
-	if st.Hash == hash && st.BaseHash == c.baseHash() && !overwrite {
+	// A PR against another branch than the base (the default branch
+	// changed) is regenerated on the base and retargeted.
+	retarget := pr.GetBase().GetRef() != c.Base.Branch
+	if st.Hash == hash && st.BaseHash == c.baseHash() && !overwrite && !retarget {
 		upToDate := st.Base == c.Base.Commit
 		if !upToDate {
 			conflicting, err := m.conflicting(ctx, client, owner, repo, pr.GetNumber())
@@ -447,10 +450,14 @@ func (m *Manager) update(ctx context.Context, client *github.Client, owner, repo
 	st.HumanNotified = prev.HumanNotified && !c.Recreate
 	st.Cmd = prev.Cmd
 	c.keepFeedback(&st, prev)
-	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), &github.PullRequest{
+	edit := &github.PullRequest{
 		Title: github.Ptr(oneLine(c.Title, 256)),
 		Body:  github.Ptr(renderBody(c, st)),
-	}); err != nil {
+	}
+	if pr.GetBase().GetRef() != c.Base.Branch {
+		edit.Base = &github.PullRequestBranch{Ref: github.Ptr(c.Base.Branch)}
+	}
+	if _, _, err := client.PullRequests.Edit(ctx, owner, repo, pr.GetNumber(), edit); err != nil {
 		return Outcome{}, fmt.Errorf("update PR #%d: %w", pr.GetNumber(), err)
 	}
 	if err := m.report(ctx, client, owner, repo, head, c, diff); err != nil {
