@@ -22,9 +22,10 @@ func TestServerOnPostgres(t *testing.T) {
 	})
 	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
 	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
+	// The branch is written before the PR is opened: wait for both.
 	testwait.For(t, 30*time.Second, func() bool {
 		got, ok := w.gh.File("acme/web", branch, "deploy/app.yaml")
-		return ok && got == deployment(reg.ref("acme/app", "1.0")+"@"+digest)
+		return ok && got == deployment(reg.ref("acme/app", "1.0")+"@"+digest) && len(w.openPRs()) > 0
 	}, "the PR")
 	if n := len(w.openPRs()); n != 1 {
 		t.Errorf("%d open PRs, want 1", n)
