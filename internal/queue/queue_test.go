@@ -43,6 +43,19 @@ func fastOptions(t testing.TB) Options {
 	}
 }
 
+// insertOnlyQueue is a queue on st that enqueues and inspects but runs
+// nothing, as the CLI's does.
+func insertOnlyQueue(t testing.TB, st *store.Store) *Queue {
+	t.Helper()
+	opts := fastOptions(t)
+	opts.InsertOnly = true
+	q, err := New(context.Background(), st, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
 func startQueue(t testing.TB, st *store.Store, r Runner, opts Options) *Queue {
 	t.Helper()
 	q, err := New(context.Background(), st, r, opts)
@@ -191,12 +204,7 @@ var (
 func TestCollapse(t *testing.T) {
 	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
-		opts := fastOptions(t)
-		opts.InsertOnly = true
-		q, err := New(context.Background(), st, nil, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		q := insertOnlyQueue(t, st)
 		ctx := context.Background()
 		var inserted, collapsed int
 		for i := 0; i < 50; i++ {
@@ -227,12 +235,7 @@ func TestCollapse(t *testing.T) {
 func TestRedelivery(t *testing.T) {
 	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
-		opts := fastOptions(t)
-		opts.InsertOnly = true
-		q, err := New(context.Background(), st, nil, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		q := insertOnlyQueue(t, st)
 		ctx := context.Background()
 		d := Delivery{ID: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Event: "push"}
 		first, err := q.Intake(ctx, d, []keys.Key{keyA})

@@ -16,12 +16,7 @@ import (
 func TestStatsAndCollector(t *testing.T) {
 	testdb.ForEachEngine(t, func(t *testing.T, engine string) {
 		st := testdb.Open(t, engine, "")
-		opts := fastOptions(t)
-		opts.InsertOnly = true
-		q, err := New(context.Background(), st, nil, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		q := insertOnlyQueue(t, st)
 		ctx := context.Background()
 		if _, err := q.Intake(ctx, Delivery{ID: "d-1", Event: "push"}, []keys.Key{keyA, keyB}); err != nil {
 			t.Fatal(err)
