@@ -142,11 +142,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// logTimeFormat is RFC 3339 with milliseconds.
+const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
 func newLogger(s *settings, w io.Writer) zerolog.Logger {
 	level, err := zerolog.ParseLevel(s.LogLevel)
 	if err != nil || level == zerolog.NoLevel {
 		level = zerolog.InfoLevel
 	}
+	// Milliseconds: runs of one key on several replicas are ordered by
+	// their log lines, which seconds cannot do.
+	zerolog.TimeFieldFormat = logTimeFormat
 	var out io.Writer = w
 	if s.LogFormat == "console" {
 		out = zerolog.ConsoleWriter{Out: w}

@@ -126,8 +126,9 @@ type Server struct {
 	ciData        *ciState // statuses and job logs (ci.go)
 	secondary     secondaryState
 
-	gatesMu sync.Mutex // guards gates, apart from mu: held requests wait outside mu
+	gatesMu sync.Mutex // guards gates and delays, apart from mu: held requests wait outside mu
 	gates   []*Gate
+	delays  []delay
 
 	hooks *hookQueue
 }

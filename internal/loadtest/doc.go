@@ -3,7 +3,7 @@
 //
 //	go run ./internal/loadtest intake [-duration 10s] [-rates 100,500,1000] [-workers 64]
 //	go run ./internal/loadtest storm  [-deliveries 10000] [-paths 20] [-within 10s] [-reconcile 200ms]
-//	go run ./internal/loadtest scale  [-repos 1000] [-paths 10] [-images 20] [-workers 16]
+//	go run ./internal/loadtest scale  [-repos 1000] [-paths 10] [-images 20] [-workers 16] [-postgres URL] [-replicas 1]
 //
 // intake starts the real tend binary against an in-memory fake GitHub, and a
 // baseline server (this program, re-executed) that only verifies the HMAC
@@ -19,7 +19,9 @@
 //
 // scale simulates an organisation: repos repositories × paths files of one
 // installation under the images rule, on the fake GitHub with a loopback
-// registry and the real tend binary on SQLite. It measures a first full
+// registry and the real tend binary on SQLite, or with -postgres (default
+// $DATABASE_URL) on a throwaway Postgres database shared by -replicas tend
+// processes. It measures a first full
 // resync (start-up discovery; every path gets a PR), two warm resyncs with
 // nothing changed and a no-op reconcile of every path key: wall time,
 // requests, those that count against the rate limit (not 304) by

@@ -34,20 +34,25 @@ import (
 type scaleConfig struct {
 	Repos, Paths int
 	Images       int // distinct images the files reference
-	Workers      int // TEND_WORKERS
+	Workers      int // TEND_WORKERS of each replica
 	Timeout      time.Duration
 	Log          io.Writer // tend's output (default: discarded)
+	// Postgres, when set, is the URL of a Postgres server: the run creates
+	// a throwaway database on it (dropped at the end) and every replica
+	// uses it through DATABASE_URL. Empty means SQLite (one replica).
+	Postgres string
+	Replicas int // tend processes sharing the database (Postgres only; default 1)
 }
 
 // scalePhase is what one phase of the simulation cost.
 type scalePhase struct {
 	Name     string
 	Wall     time.Duration
-	Requests int // every request tend made to GitHub
-	Counted  int // those that count against the rate limit (not 304)
-	Writes   int // POST, PATCH, PUT, DELETE
-	PeakRSS  int64
-	RSS      int64          // when the phase ended
+	Requests int            // every request tend made to GitHub
+	Counted  int            // those that count against the rate limit (not 304)
+	Writes   int            // POST, PATCH, PUT, DELETE
+	PeakRSS  int64          // the largest replica's peak
+	RSS      int64          // the largest replica's, when the phase ended
 	ByOp     map[string]int // counted requests by GitHub operation
 }
 
@@ -65,14 +70,16 @@ func scaleRepo(i int) string { return fmt.Sprintf("acme/repo-%04d", i) }
 
 func scalePath(i int) string { return fmt.Sprintf("deploy/app-%02d.yaml", i) }
 
-// scaleWorld is the fake organisation: GitHub, a registry, and tend.
+// scaleWorld is the fake organisation: GitHub, a registry, and tend (one
+// process, or several replicas sharing a Postgres database).
 type scaleWorld struct {
-	cfg  scaleConfig
-	gh   *fakegithub.Server
-	reg  *httptest.Server
-	tend *e2e.Tend
-	q    *queue.Queue
-	st   *store.Store
+	cfg   scaleConfig
+	gh    *fakegithub.Server
+	reg   *httptest.Server
+	tends []*e2e.Tend
+	q     *queue.Queue
+	st    *store.Store
+	db    *throwawayDB // Postgres only
 }
 
 // runScale simulates an organisation against the fake GitHub and a
@@ -130,7 +137,7 @@ func runScale(cfg scaleConfig) (*scaleResult, error) {
 	if prs, dupes := w.countPRs(); prs != res.prs || dupes != 0 {
 		return res, fmt.Errorf("after the warm resync: %d open PRs (want %d), %d keys with several", prs, res.prs, dupes)
 	}
-	res.idleRSS, _, err = w.tend.Memory()
+	res.idleRSS, _, err = w.memory()
 	return res, err
 }
 
@@ -144,18 +151,57 @@ func mustParse(s string) keys.Key {
 
 func startScaleWorld(cfg scaleConfig) (*scaleWorld, error) {
 	w := &scaleWorld{cfg: cfg}
-	w.reg = httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	host := strings.TrimPrefix(w.reg.URL, "http://")
-	for i := 0; i < cfg.Images; i++ {
-		if err := pushImage(fmt.Sprintf("%s/lib/app-%d:1.0", host, i)); err != nil {
+	if err := w.startFakes(); err != nil {
+		w.close()
+		return nil, err
+	}
+	ctx := context.Background()
+	dbURL := ""
+	if cfg.Postgres != "" {
+		db, err := createThrowawayDB(ctx, cfg.Postgres)
+		if err != nil {
+			w.close()
+			return nil, err
+		}
+		w.db, dbURL = db, db.url
+	}
+	for range max(cfg.Replicas, 1) {
+		if err := w.startReplica(dbURL); err != nil {
 			w.close()
 			return nil, err
 		}
 	}
-	gh, err := fakegithub.Start(fakegithub.WithRateLimit(0))
+	var err error
+	if dbURL != "" {
+		w.st, err = store.OpenPostgres(ctx, dbURL)
+	} else {
+		w.st, err = store.OpenSQLite(ctx, w.tends[0].DataDir)
+	}
 	if err != nil {
 		w.close()
 		return nil, err
+	}
+	if w.q, err = queue.New(ctx, w.st, nil, queue.Options{InsertOnly: true, Logger: zerolog.Nop()}); err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// startFakes starts the registry with its images and the fake GitHub with
+// the organisation's repositories.
+func (w *scaleWorld) startFakes() error {
+	cfg := w.cfg
+	w.reg = httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	host := strings.TrimPrefix(w.reg.URL, "http://")
+	for i := 0; i < cfg.Images; i++ {
+		if err := pushImage(fmt.Sprintf("%s/lib/app-%d:1.0", host, i)); err != nil {
+			return err
+		}
+	}
+	gh, err := fakegithub.Start(fakegithub.WithRateLimit(0))
+	if err != nil {
+		return err
 	}
 	w.gh = gh
 	gh.AddInstallation(1, "acme")
@@ -166,41 +212,42 @@ func startScaleWorld(cfg scaleConfig) (*scaleWorld, error) {
 		}
 		gh.AddRepoWithFiles(1, scaleRepo(r), "main", files)
 	}
+	return nil
+}
+
+// startReplica starts one tend process on its own data directory (the
+// response cache), on SQLite there or on the database at dbURL.
+func (w *scaleWorld) startReplica(dbURL string) error {
 	dir, err := os.MkdirTemp("", "tend-scale")
 	if err != nil {
-		w.close()
-		return nil, err
+		return err
 	}
-	w.tend, err = e2e.Start(e2e.Options{DataDir: dir, Log: cfg.Log, Env: map[string]string{
-		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),
-		"GITHUB_APP_PRIVATE_KEY":    string(gh.AppKeyPEM()),
+	env := map[string]string{
+		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(w.gh.AppID(), 10),
+		"GITHUB_APP_PRIVATE_KEY":    string(w.gh.AppKeyPEM()),
 		"GITHUB_APP_WEBHOOK_SECRET": secret,
-		"GITHUB_V3_API_URL":         gh.URL(),
+		"GITHUB_V3_API_URL":         w.gh.URL(),
 		"TEND_LOG_LEVEL":            "info",
 		"TEND_SETTLE":               "0",
 		"TEND_POLL_INTERVAL":        "50ms",
-		"TEND_WORKERS":              strconv.Itoa(cfg.Workers),
+		"TEND_WORKERS":              strconv.Itoa(w.cfg.Workers),
 		// The simulation measures tend's own cost per path. GitHub's write
 		// pacing (80 a minute per installation) would stretch the first
 		// resync of 61k writes to about 120 hours; RELIABILITY.md measures
 		// the pacing on its own.
 		"TEND_WRITE_LIMITS": "off",
 		"TEND_WRITE_GAP":    "0s",
-	}})
+	}
+	if dbURL != "" {
+		env["DATABASE_URL"] = dbURL
+	}
+	tend, err := e2e.Start(e2e.Options{DataDir: dir, Log: w.cfg.Log, Env: env})
 	if err != nil {
-		w.close()
-		return nil, err
+		os.RemoveAll(dir)
+		return err
 	}
-	ctx := context.Background()
-	if w.st, err = store.OpenSQLite(ctx, dir); err != nil {
-		w.close()
-		return nil, err
-	}
-	if w.q, err = queue.New(ctx, w.st, nil, queue.Options{InsertOnly: true, Logger: zerolog.Nop()}); err != nil {
-		w.close()
-		return nil, err
-	}
-	return w, nil
+	w.tends = append(w.tends, tend)
+	return nil
 }
 
 func pushImage(ref string) error {
@@ -222,9 +269,12 @@ func (w *scaleWorld) close() {
 	if w.st != nil {
 		w.st.Close()
 	}
-	if w.tend != nil {
-		_ = w.tend.Stop()
-		os.RemoveAll(w.tend.DataDir)
+	for _, t := range w.tends {
+		_ = t.Stop()
+		os.RemoveAll(t.DataDir)
+	}
+	if w.db != nil {
+		w.db.drop()
 	}
 	if w.gh != nil {
 		w.gh.Close()
@@ -234,13 +284,37 @@ func (w *scaleWorld) close() {
 	}
 }
 
+// alive reports whether every replica is still running.
+func (w *scaleWorld) alive() bool {
+	for _, t := range w.tends {
+		if !t.Alive() {
+			return false
+		}
+	}
+	return true
+}
+
+// memory returns the largest replica's RSS and peak RSS.
+func (w *scaleWorld) memory() (rss, peak int64, err error) {
+	for _, t := range w.tends {
+		r, p, err := t.Memory()
+		if err != nil {
+			return 0, 0, err
+		}
+		rss, peak = max(rss, r), max(peak, p)
+	}
+	return rss, peak, nil
+}
+
 // phase runs start, then waits until done and the queue is idle, and
 // returns what tend spent in between.
 func (w *scaleWorld) phase(name string, start func() error, done func() (bool, error)) (scalePhase, error) {
 	p := scalePhase{Name: name}
 	w.gh.ResetRequests()
-	if err := w.tend.ResetPeakMemory(); err != nil {
-		return p, err
+	for _, t := range w.tends {
+		if err := t.ResetPeakMemory(); err != nil {
+			return p, err
+		}
 	}
 	t0 := time.Now()
 	if err := start(); err != nil {
@@ -260,8 +334,8 @@ func (w *scaleWorld) phase(name string, start func() error, done func() (bool, e
 		if ok {
 			break
 		}
-		if !w.tend.Alive() || time.Now().After(deadline) {
-			return p, fmt.Errorf("%s did not finish within %s (tend alive: %v)", name, w.cfg.Timeout, w.tend.Alive())
+		if !w.alive() || time.Now().After(deadline) {
+			return p, fmt.Errorf("%s did not finish within %s (every replica alive: %v)", name, w.cfg.Timeout, w.alive())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -278,7 +352,7 @@ func (w *scaleWorld) phase(name string, start func() error, done func() (bool, e
 		}
 	}
 	var err error
-	p.RSS, p.PeakRSS, err = w.tend.Memory()
+	p.RSS, p.PeakRSS, err = w.memory()
 	return p, err
 }
 
@@ -315,9 +389,13 @@ func (w *scaleWorld) countPRs() (open, dupes int) {
 func (r *scaleResult) report() string {
 	var b strings.Builder
 	paths := r.cfg.Repos * r.cfg.Paths
-	fmt.Fprintf(&b, "scale: %d repositories × %d paths = %d paths, images rule, %d images on a loopback registry, SQLite, %d workers\n",
-		r.cfg.Repos, r.cfg.Paths, paths, r.cfg.Images, r.cfg.Workers)
-	b.WriteString("| phase | wall | paths/s | requests | counted (not 304) | per path | writes | peak RSS | RSS after |\n|---|---|---|---|---|---|---|---|---|\n")
+	db := "SQLite"
+	if r.cfg.Postgres != "" {
+		db = fmt.Sprintf("Postgres, %d replica(s)", max(r.cfg.Replicas, 1))
+	}
+	fmt.Fprintf(&b, "scale: %d repositories × %d paths = %d paths, images rule, %d images on a loopback registry, %s, %d workers each\n",
+		r.cfg.Repos, r.cfg.Paths, paths, r.cfg.Images, db, r.cfg.Workers)
+	b.WriteString("| phase | wall | paths/s | requests | counted (not 304) | per path | writes | peak RSS (largest replica) | RSS after |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.phases {
 		fmt.Fprintf(&b, "| %s | %s | %.0f | %d | %d | %.2f | %d | %d MB | %d MB |\n", p.Name, p.Wall.Round(100*time.Millisecond),
 			float64(paths)/p.Wall.Seconds(), p.Requests, p.Counted, float64(p.Counted)/float64(paths), p.Writes, p.PeakRSS>>20, p.RSS>>20)
@@ -353,8 +431,13 @@ func scaleMain(args []string) error {
 	fs.IntVar(&cfg.Images, "images", 20, "distinct images referenced")
 	fs.IntVar(&cfg.Workers, "workers", 16, "tend's TEND_WORKERS")
 	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Hour, "give up on a phase after this")
+	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("DATABASE_URL"), "URL of a Postgres server to run on (default $DATABASE_URL; empty: SQLite); a throwaway database is created on it and dropped")
+	fs.IntVar(&cfg.Replicas, "replicas", 1, "tend processes sharing the Postgres database")
 	verbose := fs.Bool("v", false, "print tend's log")
 	_ = fs.Parse(args)
+	if cfg.Replicas > 1 && cfg.Postgres == "" {
+		return errors.New("scale: -replicas needs Postgres (-postgres or DATABASE_URL): SQLite is one process")
+	}
 	if *verbose {
 		cfg.Log = os.Stderr
 	}

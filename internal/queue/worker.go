@@ -60,9 +60,14 @@ func (w *keyWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) err
 	}
 	run := Run{Key: k, Trigger: trigger, Attempt: job.Attempt, MaxAttempts: job.MaxAttempts, Generation: st.Generation, Delivery: st.LastDelivery, Log: &log}
 
+	// The run's work lies between these two lines, both written before
+	// the job's state changes in the database, so the runs of a key on
+	// several replicas can be checked apart from their logs.
+	log.Debug().Int64("job", job.ID).Msg("run started")
 	start := time.Now()
 	res, runErr := q.runner.Run(ctx, run)
 	elapsed := time.Since(start)
+	log.Debug().Int64("job", job.ID).Dur("duration", elapsed).Msg("run finished")
 	q.metrics.duration.WithLabelValues(k.Kind().String()).Observe(elapsed.Seconds())
 	if runErr != nil {
 		return q.failed(ctx, job, k, log, runErr, elapsed)
