@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -51,12 +52,18 @@ type riverBackend[TTx any] struct {
 	begin func(ctx context.Context) (TTx, store.Tx, func(context.Context) error, func(context.Context) error, error)
 	// completeTx is river.JobCompleteTx instantiated for the driver.
 	completeTx func(ctx context.Context, tx TTx, job *river.Job[reconcileArgs]) error
+	// lockMigrations, when set, holds a lock while River's tables are
+	// migrated and returns its release: replicas starting together on a new
+	// Postgres database would otherwise apply the same migrations at once,
+	// and all but one fail.
+	lockMigrations func(ctx context.Context) (func(), error)
 }
 
 func newBackend(st *store.Store) backend {
 	if st.Dialect == store.Postgres {
 		return &riverBackend[pgx.Tx]{
-			driver: riverpgxv5.New(st.Pool),
+			driver:         riverpgxv5.New(st.Pool),
+			lockMigrations: func(ctx context.Context) (func(), error) { return sessionLock(ctx, st.Pool, migrationLockID) },
 			begin: func(ctx context.Context) (pgx.Tx, store.Tx, func(context.Context) error, func(context.Context) error, error) {
 				tx, err := st.Pool.Begin(ctx)
 				if err != nil {
@@ -93,10 +100,43 @@ func (b *riverBackend[TTx]) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)
 	}
+	if b.lockMigrations != nil {
+		unlock, err := b.lockMigrations(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate river tables: %w", err)
+		}
+		defer unlock()
+	}
+	// Not in one transaction: a River migration adds an enum value that a
+	// later one uses, which Postgres refuses within one transaction.
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrate river tables: %w", err)
 	}
 	return nil
+}
+
+// migrationLockID names the advisory lock River's migrations run under.
+const migrationLockID = 7412014
+
+// sessionLock takes a session-level advisory lock on a connection of its
+// own and returns its release; the lock also ends with the session if the
+// process dies.
+func sessionLock(ctx context.Context, pool *pgxpool.Pool, id int64) (func(), error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", id); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", id); err != nil {
+			// Closing the connection ends the session, and its lock.
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+		conn.Release()
+	}, nil
 }
 
 func (b *riverBackend[TTx]) newClient(cfg *river.Config) error {
