@@ -101,6 +101,13 @@ func TestReplicasOnPostgres(t *testing.T) {
 	runs := rs.runs(t, kill)
 	rescue := rescueTimes(t, runs, kill)
 	overlaps := checkNoOverlap(t, runs)
+	ranOn := map[string]bool{}
+	for _, r := range runs {
+		ranOn[r.replica] = true
+	}
+	if len(runs) < countKeys(want) || len(ranOn) < 2 {
+		t.Errorf("%d runs on %d replicas in the logs: the run lines are missing", len(runs), len(ranOn))
+	}
 	prs := checkOnePRPerKey(t, gh, want)
 	rs.checkNoDeadLetters(t)
 	var slowest, fastest time.Duration
@@ -411,13 +418,22 @@ type logLine struct {
 
 // parseRuns reads a replica's runs from its log: a "run started" line
 // opens a key's run, "run finished" closes it. A key started twice
-// without finishing is reported: two runs at once on one replica.
+// without finishing is reported: two runs at once on one replica. Runs
+// left open when the process died (its log goes on with a new process,
+// or ends) end at cut.
 func parseRuns(t *testing.T, name, log string, cut time.Time) []keyRun {
 	t.Helper()
 	var out []keyRun
 	open := map[string]keyRun{}
+	cutAll := func() {
+		for k, r := range open {
+			r.end, r.open = cut, true
+			out = append(out, r)
+			delete(open, k)
+		}
+	}
 	for _, line := range strings.Split(log, "\n") {
-		if !strings.Contains(line, `"run started"`) && !strings.Contains(line, `"run finished"`) {
+		if !strings.Contains(line, `"run started"`) && !strings.Contains(line, `"run finished"`) && !strings.Contains(line, `"tend listening"`) {
 			continue
 		}
 		var l logLine
@@ -426,6 +442,8 @@ func parseRuns(t *testing.T, name, log string, cut time.Time) []keyRun {
 			continue
 		}
 		switch l.Message {
+		case "tend listening":
+			cutAll() // a new process: the last one's unfinished runs ended at the cut
 		case "run started":
 			if prev, ok := open[l.Key]; ok {
 				t.Errorf("%s ran %s twice at once (from %s)", name, l.Key, prev.start.Format(time.RFC3339Nano))
@@ -442,10 +460,7 @@ func parseRuns(t *testing.T, name, log string, cut time.Time) []keyRun {
 			delete(open, l.Key)
 		}
 	}
-	for _, r := range open {
-		r.end, r.open = cut, true
-		out = append(out, r)
-	}
+	cutAll()
 	return out
 }
 
