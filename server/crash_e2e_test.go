@@ -13,7 +13,6 @@ import (
 	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/e2e"
 	"github.com/tend-app/tend/internal/fakegithub"
-	"github.com/tend-app/tend/internal/keys"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/testwait"
 )
@@ -192,24 +191,7 @@ func countKeys(want map[string][]string) int {
 // convergedKeys counts the keys whose PR is open on a branch that holds
 // the pinned file.
 func convergedKeys(gh *fakegithub.Server, want map[string][]string, pinned string) int {
-	n := 0
-	for repo, paths := range want {
-		open := map[string]bool{}
-		for _, pr := range gh.PullRequests(repo) {
-			open[pr.HeadRef] = open[pr.HeadRef] || pr.State == "open"
-		}
-		for _, p := range paths {
-			k, err := keys.Parse(repo + ":pin-images:" + p)
-			if err != nil {
-				continue
-			}
-			branch := botpr.BranchName(k)
-			if got, ok := gh.File(repo, branch, p); ok && got == deployment(pinned) && open[branch] {
-				n++
-			}
-		}
-	}
-	return n
+	return convergedTo(gh, want, func(string, string) string { return deployment(pinned) })
 }
 
 // countRuns counts the completed runs of path keys in tend's log.

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"github.com/tend-app/tend/internal/botpr"
@@ -95,7 +94,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 	testwait.For(t, 3*time.Minute, func() bool {
 		return convergedTo(gh, want, func(string, string) string { return pinned(replicaContent(ref, 3)) }) == countKeys(want)
 	}, "every key to converge after the kill")
-	rs.settle(t)
+	settleQueue(t, rs.queue(t), gh, 500*time.Millisecond, 90*time.Second)
 	converged := time.Since(began)
 
 	runs := rs.runs(t, kill)
@@ -143,7 +142,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 		}) == countKeys(want)
 	}, "the push after the outage to converge")
 	t.Logf("the push after the outage converged %v after it, %v after Postgres returned", time.Since(after).Round(100*time.Millisecond), time.Since(out.upAt).Round(100*time.Millisecond))
-	rs.settle(t)
+	settleQueue(t, rs.queue(t), gh, 500*time.Millisecond, 90*time.Second)
 	checkNoOverlap(t, rs.runs(t, kill))
 	checkOnePRPerKey(t, gh, want)
 	rs.checkNoDeadLetters(t)
@@ -314,38 +313,6 @@ func (rs replicaSet) queue(t *testing.T) *queue.Queue {
 	}
 	t.Cleanup(func() { q.Close(); st.Close() })
 	return q
-}
-
-// settle waits until no key is running or due within the next seconds
-// (for 500 ms in a row: a run that just finished may still owe its
-// follow-up).
-func (rs replicaSet) settle(t *testing.T) {
-	t.Helper()
-	q := rs.queue(t)
-	var quietSince time.Time
-	var err error
-	if !testwait.Until(90*time.Second, func() bool {
-		var jobs []queue.Job
-		jobs, err = q.Jobs(context.Background(), 1000, rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStatePending)
-		if err != nil {
-			return true
-		}
-		for _, j := range jobs {
-			if j.State == rivertype.JobStateRunning || j.ScheduledAt.Before(time.Now().Add(5*time.Second)) {
-				quietSince = time.Time{}
-				return false
-			}
-		}
-		if quietSince.IsZero() {
-			quietSince = time.Now()
-		}
-		return time.Since(quietSince) >= 500*time.Millisecond
-	}) {
-		t.Fatal("the replicas did not settle within 90s")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func (rs replicaSet) checkNoDeadLetters(t *testing.T) {

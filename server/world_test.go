@@ -141,13 +141,20 @@ func (w *liveWorld) settle(t *testing.T) {
 	t.Helper()
 	// Quiet means nothing due for 300ms in a row: a run that just finished
 	// may still be committing the follow-up it owes.
+	settleQueue(t, w.queue(t), w.gh, 300*time.Millisecond, 60*time.Second)
+}
+
+// settleQueue waits until gh has delivered its webhooks and q has no key
+// running or due within the next seconds, for quiet in a row.
+func settleQueue(t *testing.T, q *queue.Queue, gh *fakegithub.Server, quiet, timeout time.Duration) {
+	t.Helper()
 	var quietSince time.Time
 	var checkErr error
-	settled := testwait.Until(60*time.Second, func() bool {
-		if checkErr = w.gh.WaitWebhooksDelivered(10 * time.Second); checkErr != nil {
+	settled := testwait.Until(timeout, func() bool {
+		if checkErr = gh.WaitWebhooksDelivered(10 * time.Second); checkErr != nil {
 			return true
 		}
-		jobs, err := w.queue(t).Jobs(context.Background(), 1000, rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStatePending)
+		jobs, err := q.Jobs(context.Background(), 1000, rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStatePending)
 		if checkErr = err; err != nil {
 			return true
 		}
@@ -160,13 +167,13 @@ func (w *liveWorld) settle(t *testing.T) {
 		if quietSince.IsZero() {
 			quietSince = time.Now()
 		}
-		return time.Since(quietSince) >= 300*time.Millisecond
+		return time.Since(quietSince) >= quiet
 	})
 	if checkErr != nil {
 		t.Fatal(checkErr)
 	}
 	if !settled {
-		t.Fatalf("tend did not settle within 60s")
+		t.Fatalf("tend did not settle within %v", timeout)
 	}
 }
 
