@@ -156,7 +156,8 @@ func TestPlanAgentRule(t *testing.T) {
 }
 
 // The model says no change is needed: exit 0, and the check run says why.
-// A model error is exit 1 with a clear message.
+// A model error, or a run that ends on a budget, is exit 1 with a clear
+// message.
 func TestPlanAgentNoChangeAndModelError(t *testing.T) {
 	dir := planAgentCheckout(t)
 	before := snapshot(t, dir)
@@ -180,6 +181,16 @@ func TestPlanAgentNoChangeAndModelError(t *testing.T) {
 	}
 	if strings.Contains(out, "plan-key") {
 		t.Errorf("the API key reached the output:\n%s", out)
+	}
+
+	// A run that ends on its turn budget says so and is an error: plan
+	// cannot tell what would change.
+	spent := fakegemini.New(t, fakegemini.Call("read_file", map[string]any{"path": "docs/a.md"}))
+	env := geminiEnv(spent)
+	env["TEND_AGENT_MAX_TURNS"] = "1"
+	out, code, _ = e2e.Run(env, "plan", "--dir", dir, "--rule", "docs")
+	if code != 1 || !strings.Contains(out, "Check run (neutral): Turn budget spent") || !strings.Contains(out, "the agent did not finish: Turn budget spent") {
+		t.Errorf("turn budget: code %d\n%s", code, out)
 	}
 	assertUnchanged(t, dir, before)
 }
