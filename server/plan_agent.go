@@ -151,7 +151,7 @@ func (p *agentPlanner) planKey(ctx context.Context, r config.Rule, k keys.Key) (
 	}
 	pv, err := p.rec.Preview(ctx, agent.LocalRun{
 		Key: k, Rule: r, Request: p.o.task, BaseBranch: localBranch(p.o.dir), Source: p.src,
-		Log: zerolog.New(p.stderr).Level(zerolog.WarnLevel),
+		Log: zerolog.New(zerolog.ConsoleWriter{Out: p.stderr, NoColor: true}).Level(zerolog.WarnLevel).With().Timestamp().Logger(),
 	})
 	if err != nil {
 		return false, fmt.Errorf("rule %q, %s: %w", r.Name, name, err)
