@@ -30,13 +30,7 @@ func TestPreview(t *testing.T) {
 		}, fakegemini.Call("write_file", map[string]any{"path": "deploy/app.yaml", "content": "a: [1]\n"})),
 		fakegemini.Call("submit", map[string]any{"title": "Set a", "summary": "Sets a."}),
 	)
-	t.Setenv("GEMINI_API_KEY", "test-key")
-	t.Setenv("GOOGLE_API_KEY", "")
-	t.Setenv("GOOGLE_GEMINI_BASE_URL", gem.URL())
-	model, err := agent.NewGenAIModel(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model := fakeModel(t, gem)
 	src := worktree.NewMemSource(map[string]string{"deploy/app.yaml": "a: 0\n"})
 	k, err := keys.ForPath("local", "web", "deploy", "deploy/app.yaml")
 	if err != nil {
