@@ -24,6 +24,8 @@ const maxBody = 64 << 20
 type Request struct {
 	// Index is the request's position in Requests(), from 0.
 	Index int
+	// Time is when the request arrived (its body read).
+	Time time.Time
 	// RPC is "generateContent", "streamGenerateContent" or "countTokens"
 	// (or the unrecognised method name / "" for requests that match no
 	// route).
@@ -277,6 +279,7 @@ type answer struct {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	arrived := time.Now()
 
 	s.serveMu.Lock()
 	req := Request{
@@ -286,6 +289,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:   body,
 		Header: r.Header.Clone(),
 		Turn:   -1,
+		Time:   arrived,
 	}
 	s.count++
 	req.APIKey = r.Header.Get("X-Goog-Api-Key")
