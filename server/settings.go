@@ -17,6 +17,7 @@ import (
 	"github.com/tend-app/tend/internal/pace"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/reconcilers/agent"
 )
 
 // settings is everything read from the environment. The GitHub variables
@@ -186,6 +187,13 @@ func (s *settings) loadNumbers() error {
 		}
 	}
 	return nil
+}
+
+// agentBudgets are the bounds of one agent run (zero fields: the agent's
+// defaults).
+func (s *settings) agentBudgets() agent.Budgets {
+	return agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall,
+		CallTimeout: s.ModelTimeout, RetryBase: s.ModelRetryBase}
 }
 
 // loadWritePace reads TEND_WRITE_LIMITS ("80/1m,500/1h", or "off") and
