@@ -10,6 +10,7 @@ import (
 
 	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/internal/toolschema"
+	"github.com/tend-app/tend/reconcilers/agent/worktree"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -140,24 +141,9 @@ func stringArg(args map[string]any, name string) (v, problem string) {
 	}
 	s, ok := raw.(string)
 	if !ok {
-		return "", fmt.Sprintf("argument %q must be a string, not %s", name, jsonType(raw))
+		return "", fmt.Sprintf("argument %q must be a string, not %s", name, worktree.JSONType(raw))
 	}
 	return s, ""
-}
-
-// jsonType names the JSON type of a decoded value.
-func jsonType(v any) string {
-	switch v.(type) {
-	case bool:
-		return "a boolean"
-	case float64, float32, int, int64:
-		return "a number"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // truncated marks text the agent cut to a bound.
