@@ -143,6 +143,7 @@ func assertNothingWritten(t *testing.T, h *harness) {
 func TestModelOutageDelays(t *testing.T) {
 	h := newHarness(t, map[string]string{"docs/a.md": "# A\n"},
 		fakegemini.QuotaExceeded(90*time.Second),
+		fakegemini.QuotaExceeded(10000*time.Hour),
 		fakegemini.Unavailable(0), fakegemini.Unavailable(0),
 		fakegemini.Unavailable(0), fakegemini.Unavailable(0),
 	)
@@ -155,10 +156,14 @@ func TestModelOutageDelays(t *testing.T) {
 	if n := len(h.gem.Requests()); n != 1 {
 		t.Errorf("%d requests for a 90 s RetryInfo, want 1", n)
 	}
-	for i, want := range []time.Duration{1200 * time.Millisecond, 2400 * time.Millisecond} {
+	_, err = h.runErr(faultKey, "resync")
+	if d, _ := reconcilers.RetryAfterDelay(err); d != 24*time.Hour {
+		t.Errorf("a RetryInfo of 10,000 h: err = %v, want a RetryAfter of a day", err)
+	}
+	for i, want := range []time.Duration{2400 * time.Millisecond, 4800 * time.Millisecond} {
 		_, err := h.runErr(faultKey, "resync")
 		if d, _ := reconcilers.RetryAfterDelay(err); d != want {
-			t.Errorf("outage run %d: err = %v, want a RetryAfter of %s", i+2, err, want)
+			t.Errorf("outage run %d: err = %v, want a RetryAfter of %s", i+3, err, want)
 		}
 	}
 	assertNothingWritten(t, h)

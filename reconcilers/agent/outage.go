@@ -11,8 +11,14 @@ import (
 	"github.com/tend-app/tend/reconcilers"
 )
 
-// maxRequeue caps the wait of a key whose model calls keep failing.
-const maxRequeue = 30 * time.Minute
+// maxRequeue caps the wait of a key whose model calls keep failing
+// without the API naming a delay; maxAsked caps the delay the API may
+// name (a day: Gemini's longest quota window), so that a misbehaving
+// endpoint cannot park a key for years.
+const (
+	maxRequeue = 30 * time.Minute
+	maxAsked   = 24 * time.Hour
+)
 
 // outages counts, per key, the runs in a row that the model's failures
 // requeued, so that a key waits longer each time the model stays down
@@ -43,11 +49,12 @@ func (o *outages) reset(key string) {
 }
 
 // requeueDelay is how long a key waits after the model failed its run:
-// the delay the API asked for when it named one, else 30 retry bases
+// the delay the API asked for when it named one (at most a day), else 30
+// retry bases
 // doubled with each requeue in a row, up to maxRequeue.
 func requeueDelay(b Budgets, asked time.Duration, inARow int) time.Duration {
 	if asked > 0 {
-		return asked
+		return min(asked, maxAsked)
 	}
 	d := 30 * b.RetryBase << min(inARow-1, 10)
 	return min(d, maxRequeue)
