@@ -324,3 +324,33 @@ func TestBadFunctionCallsAreToolErrors(t *testing.T) {
 		t.Errorf("the trace does not show the bad calls:\n%s", text)
 	}
 }
+
+// An error retrying cannot fix (400: the key is invalid) is not retried
+// within the run: one request, the PR's check run fails naming it, and the
+// error goes to the queue's own backoff (not a RetryAfter).
+func TestModelRejectsTheRequest(t *testing.T) {
+	h := newHarness(t, map[string]string{"docs/a.md": "# A\n"}, success()...)
+	h.rec.Budgets = fastBudgets
+	if res := h.run(t, faultKey, "resync"); res.Outcome != "pr-opened" {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	head := h.pr(t, botpr.BranchName(keys.MustParse(faultKey))).HeadSHA
+	h.gem.Append(fakegemini.Error(400, nil, "API key not valid. Please pass a valid API key."))
+	h.gh.Commit("acme/web", "main", map[string]string{"docs/a.md": "# A\nmore\n"}, nil, "alice", "edit")
+	_, err := h.runErr(faultKey, "push:a..b")
+	if _, later := reconcilers.RetryAfterDelay(err); err == nil || later || reconcilers.IsPermanent(err) {
+		t.Fatalf("err = %v; want a plain error for the queue's backoff", err)
+	}
+	if n := len(h.gem.Requests()); n != 3 {
+		t.Errorf("%d model requests, want 3 (2 for the PR, 1 rejected)", n)
+	}
+	var found bool
+	for _, c := range h.checkRuns("tend / docs") {
+		if c.HeadSHA == head && c.Output.Title == "The model call failed" {
+			found = c.Conclusion == "failure" && strings.Contains(c.Output.Summary, "API key not valid")
+		}
+	}
+	if !found {
+		t.Errorf("no failing check run names the rejection: %+v", h.checkRuns("tend / docs"))
+	}
+}

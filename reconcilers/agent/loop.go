@@ -150,8 +150,7 @@ func (e *errRequeue) Error() string {
 func (e *errRequeue) Unwrap() error { return e.err }
 
 // errModelCall is a model failure that retrying the same request cannot
-// fix (a 400, an invalid key, a model that does not exist), or that the
-// run's end cut short.
+// fix (a 400, an invalid key, a model that does not exist).
 type errModelCall struct{ err error }
 
 func (e *errModelCall) Error() string { return "model call: " + e.err.Error() }
@@ -472,7 +471,9 @@ func (l *loop) generate(ctx context.Context, contents []*genai.Content, cfg *gen
 		case ctx.Err() != nil && attempt > 1:
 			// The run's time ran out while the model kept failing.
 			return nil, sent, &errRequeue{err: err, attempts: attempt}
-		case !transient || ctx.Err() != nil:
+		case ctx.Err() != nil:
+			return nil, sent, fmt.Errorf("model call: %w", err)
+		case !transient:
 			return nil, sent, &errModelCall{err: err}
 		}
 		wait := asked

@@ -50,8 +50,7 @@ func (o *outages) reset(key string) {
 
 // requeueDelay is how long a key waits after the model failed its run:
 // the delay the API asked for when it named one (at most a day), else 30
-// retry bases
-// doubled with each requeue in a row, up to maxRequeue.
+// retry bases doubled with each requeue in a row, up to maxRequeue.
 func requeueDelay(b Budgets, asked time.Duration, inARow int) time.Duration {
 	if asked > 0 {
 		return min(asked, maxAsked)
