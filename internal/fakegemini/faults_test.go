@@ -76,7 +76,7 @@ func TestUnreadAnswersSetNoEchoExpectation(t *testing.T) {
 	srv := fakegemini.New(t,
 		fakegemini.Call("read_file", map[string]any{"path": "a"}),
 		fakegemini.Truncated(40, fakegemini.Call("read_file", map[string]any{"path": "b"})),
-		fakegemini.Delayed(5*time.Second, fakegemini.Call("read_file", map[string]any{"path": "c"})),
+		fakegemini.Delayed(30*time.Second, fakegemini.Call("read_file", map[string]any{"path": "c"})),
 		fakegemini.Text("done"),
 	)
 	c := newClient(t, srv)
@@ -92,7 +92,7 @@ func TestUnreadAnswersSetNoEchoExpectation(t *testing.T) {
 	if _, err := c.Models.GenerateContent(ctx(t), model, history, config()); err == nil {
 		t.Fatal("a truncated answer decoded")
 	}
-	short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	short, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if _, err := c.Models.GenerateContent(short, model, history, config()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("delayed answer: err = %v, want a deadline", err)
@@ -100,7 +100,10 @@ func TestUnreadAnswersSetNoEchoExpectation(t *testing.T) {
 	// The retry carries the first call's turn, the only one the client read.
 	// (The server notices the abandoned answer when the client's connection
 	// closes.)
-	testwait.For(t, 5*time.Second, func() bool { return srv.Requests()[2].Abandoned }, "the server notices the abandoned answer")
+	testwait.For(t, 5*time.Second, func() bool {
+		reqs := srv.Requests()
+		return len(reqs) > 2 && reqs[2].Abandoned
+	}, "the server notices the abandoned answer")
 	if _, err := c.Models.GenerateContent(ctx(t), model, history, config()); err != nil {
 		t.Fatal(err)
 	}

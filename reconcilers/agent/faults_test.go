@@ -17,8 +17,26 @@ import (
 const faultKey = "acme/web:docs:docs/a.md"
 
 // fastBudgets keeps the retry waits of the fault tests short: backoff from
-// 20 ms, a call timeout of 300 ms, 4 tries per call.
-var fastBudgets = agent.Budgets{RetryBase: 20 * time.Millisecond, CallTimeout: 300 * time.Millisecond, MaxRetryWait: 2 * time.Second}
+// 20 ms, 4 tries per call. The call timeout stays long enough for a loaded
+// machine (a call cut short before it reaches the fake would not be
+// counted); the timeout fault sets its own.
+var fastBudgets = agent.Budgets{RetryBase: 20 * time.Millisecond, CallTimeout: 20 * time.Second, MaxRetryWait: 2 * time.Second}
+
+// slowCallTimeout is the call timeout of the timeout fault, whose answers
+// take slowAnswer.
+const (
+	slowCallTimeout = time.Second
+	slowAnswer      = 30 * time.Second
+)
+
+// budgetsFor are the budgets of a fault's tests.
+func budgetsFor(f modelFault) agent.Budgets {
+	b := fastBudgets
+	if f.slow {
+		b.CallTimeout = slowCallTimeout
+	}
+	return b
+}
 
 // success is the script of a run that works: write the doc, submit.
 func success() []fakegemini.Turn {
@@ -38,18 +56,19 @@ type modelFault struct {
 	name  string
 	turn  fakegemini.Turn
 	asked time.Duration
+	slow  bool // the answer outlasts the call timeout
 }
 
 func modelFaults() []modelFault {
 	return []modelFault{
-		{"429 with RetryInfo", fakegemini.QuotaExceeded(250 * time.Millisecond), 250 * time.Millisecond},
-		{"429 without RetryInfo", fakegemini.QuotaExceeded(0), 0},
-		{"503 with RetryInfo", fakegemini.Unavailable(250 * time.Millisecond), 250 * time.Millisecond},
-		{"503 without RetryInfo", fakegemini.Unavailable(0), 0},
-		{"timeout", fakegemini.Delayed(3*time.Second, fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "late"})), 0},
-		{"truncated JSON", fakegemini.Truncated(0, fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "cut"})), 0},
-		{"args not an object", fakegemini.Raw(200, argsNotAnObject), 0},
-		{"connection closed", fakegemini.Disconnect(), 0},
+		{"429 with RetryInfo", fakegemini.QuotaExceeded(250 * time.Millisecond), 250 * time.Millisecond, false},
+		{"429 without RetryInfo", fakegemini.QuotaExceeded(0), 0, false},
+		{"503 with RetryInfo", fakegemini.Unavailable(250 * time.Millisecond), 250 * time.Millisecond, false},
+		{"503 without RetryInfo", fakegemini.Unavailable(0), 0, false},
+		{"timeout", fakegemini.Delayed(slowAnswer, fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "late"})), 0, true},
+		{"truncated JSON", fakegemini.Truncated(0, fakegemini.Call("write_file", map[string]any{"path": "docs/a.md", "content": "cut"})), 0, false},
+		{"args not an object", fakegemini.Raw(200, argsNotAnObject), 0, false},
+		{"connection closed", fakegemini.Disconnect(), 0, false},
 	}
 }
 
@@ -60,7 +79,7 @@ func TestModelFaultsRetriedWithinTheRun(t *testing.T) {
 	for _, f := range modelFaults() {
 		t.Run(f.name, func(t *testing.T) {
 			h := newHarness(t, map[string]string{"docs/a.md": "# A\n"}, append([]fakegemini.Turn{f.turn, f.turn}, success()...)...)
-			h.rec.Budgets = fastBudgets
+			h.rec.Budgets = budgetsFor(f)
 			if res := h.run(t, faultKey, "resync"); res.Outcome != "pr-opened" {
 				t.Fatalf("outcome %s", res.Outcome)
 			}
@@ -95,7 +114,7 @@ func TestModelFaultsOutlastingTheRetriesRequeue(t *testing.T) {
 	for _, f := range modelFaults() {
 		t.Run(f.name, func(t *testing.T) {
 			h := newHarness(t, map[string]string{"docs/a.md": "# A\n"}, f.turn, f.turn, f.turn, f.turn)
-			h.rec.Budgets = fastBudgets
+			h.rec.Budgets = budgetsFor(f)
 			_, err := h.runErr(faultKey, "resync")
 			d, ok := reconcilers.RetryAfterDelay(err)
 			want := f.asked
@@ -106,7 +125,7 @@ func TestModelFaultsOutlastingTheRetriesRequeue(t *testing.T) {
 				t.Fatalf("err = %v (RetryAfter %s, %v); want a RetryAfter of %s", err, d, ok, want)
 			}
 			if n := len(h.gem.Requests()); n != 4 {
-				t.Errorf("%d model requests, want 4", n)
+				t.Errorf("%d model requests, want 4; err %v", n, err)
 			}
 			if reconcilers.IsPermanent(err) {
 				t.Errorf("a transient fault is permanent")
