@@ -213,7 +213,8 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	}
 	agentRec := &agent.Reconciler{
 		Changes: manager, Requests: pipeline, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
-		Budgets: s.agentBudgets(), DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
+		Budgets:     s.agentBudgets(),
+		DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
 	}
 	keyWorker := &worker.Worker{
 		Clients:       clients,

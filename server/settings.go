@@ -94,7 +94,7 @@ func loadSettings() (*settings, error) {
 	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
 	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
 	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
-	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+	s.Model = modelName()
 	if err := s.loadPublicURL(); err != nil {
 		return nil, err
 	}
@@ -152,6 +152,23 @@ func (s *settings) loadGitHub() error {
 }
 
 // loadNumbers reads the counts and durations that tune tend.
+// modelName is the Gemini model the agent uses (TEND_MODEL).
+func modelName() string { return envOr("TEND_MODEL", "gemini-2.5-flash") }
+
+// agentSettings reads only what the agent reconciler needs (the model and
+// the numbers, including its budgets), for `tend plan`.
+func agentSettings() (*settings, error) {
+	s := &settings{Model: modelName()}
+	return s, s.loadNumbers()
+}
+
+// agentBudgets are the bounds of one agent run (zero fields: the agent's
+// defaults).
+func (s *settings) agentBudgets() agent.Budgets {
+	return agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall,
+		CallTimeout: s.ModelTimeout, RetryBase: s.ModelRetryBase}
+}
+
 func (s *settings) loadNumbers() error {
 	var err error
 	ints := []struct {
@@ -187,13 +204,6 @@ func (s *settings) loadNumbers() error {
 		}
 	}
 	return nil
-}
-
-// agentBudgets are the bounds of one agent run (zero fields: the agent's
-// defaults).
-func (s *settings) agentBudgets() agent.Budgets {
-	return agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall,
-		CallTimeout: s.ModelTimeout, RetryBase: s.ModelRetryBase}
 }
 
 // loadWritePace reads TEND_WRITE_LIMITS ("80/1m,500/1h", or "off") and
