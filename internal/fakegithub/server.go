@@ -121,6 +121,7 @@ type Server struct {
 	violations    []string
 	requests      []RequestRecord
 	faults        []*fault
+	delays        []*delay
 	rates         map[string]*rateWindow
 	manifests     manifestFlow
 	ciData        *ciState // statuses and job logs (ci.go)
@@ -144,6 +145,7 @@ type RequestRecord struct {
 	NotModified    bool  // answered 304
 	Time           time.Time
 	Duration       time.Duration
+	Held           time.Duration // an injected delay (Delay) included in Duration or after it
 }
 
 // New starts a Server for a test. Cleanup closes it and reports every
@@ -302,14 +304,7 @@ func (s *Server) ClearFaults() {
 
 func (s *Server) takeFault(method, path, template string) *fault {
 	for i, f := range s.faults {
-		if f.method != "" && f.method != "*" && f.method != method {
-			continue
-		}
-		if strings.Contains(f.pattern, "{") {
-			if f.pattern != template {
-				continue
-			}
-		} else if !globMatch(f.pattern, path) {
+		if !injectionMatches(f.method, f.pattern, method, path, template) {
 			continue
 		}
 		if f.times > 0 {
@@ -375,6 +370,7 @@ type call struct {
 	status int
 	header http.Header
 	out    []byte
+	held   time.Duration // an injected delay
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -404,7 +400,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.waitAtGates(r)
+	dl := s.takeDelay(r, escaped)
+	if dl != nil {
+		c.held = dl.d
+		if dl.hold == HoldBefore {
+			time.Sleep(dl.d)
+		}
+	}
 	s.serveLocked(w, c, escaped)
+	if dl != nil && dl.hold == HoldAnswer {
+		time.Sleep(dl.d)
+	}
 	w.WriteHeader(c.status)
 	if c.out != nil && r.Method != http.MethodHead {
 		w.Write(c.out) //nolint:errcheck // the client went away
@@ -565,6 +571,7 @@ func (s *Server) finish(w http.ResponseWriter, c *call) {
 		NotModified:    notModified,
 		Time:           c.start,
 		Duration:       time.Since(c.start),
+		Held:           c.held,
 	})
 	if len(s.requests) > maxRequestLog {
 		s.requests = append([]RequestRecord(nil), s.requests[len(s.requests)/2:]...)
