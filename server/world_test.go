@@ -39,6 +39,9 @@ type worldOptions struct {
 	env      map[string]string
 	ghOpts   []fakegithub.Option
 	webhooks bool // the fake sends webhooks to tend
+	// alsoRepos are more repositories of the installation, with the same
+	// files, there before tend starts.
+	alsoRepos []string
 }
 
 type liveWorld struct {
@@ -59,6 +62,9 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 	owner, _, _ := strings.Cut(o.repo, "/")
 	gh.AddInstallation(7, owner)
 	gh.AddRepoWithFiles(7, o.repo, o.branch, o.files)
+	for _, r := range o.alsoRepos {
+		gh.AddRepoWithFiles(7, r, o.branch, o.files)
+	}
 	logs := &syncBuffer{}
 	env := map[string]string{
 		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),
