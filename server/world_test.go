@@ -42,6 +42,9 @@ type worldOptions struct {
 	// alsoRepos are more repositories of the installation, with the same
 	// files, there before tend starts.
 	alsoRepos []string
+	// beforeStart runs once the fake GitHub holds the repositories, before
+	// tend starts.
+	beforeStart func(gh *fakegithub.Server)
 }
 
 type liveWorld struct {
@@ -64,6 +67,9 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 	gh.AddRepoWithFiles(7, o.repo, o.branch, o.files)
 	for _, r := range o.alsoRepos {
 		gh.AddRepoWithFiles(7, r, o.branch, o.files)
+	}
+	if o.beforeStart != nil {
+		o.beforeStart(gh)
 	}
 	logs := &syncBuffer{}
 	env := map[string]string{

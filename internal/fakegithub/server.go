@@ -43,6 +43,7 @@ type config struct {
 	cacheControl   string
 	lenientBodies  bool
 	secondary      *SecondaryLimits
+	publicURL      string
 }
 
 // WithAppKey sets the App's identity: its id and the key whose public half
@@ -96,6 +97,15 @@ func WithCacheControl(v string) Option {
 // the endpoint doesn't take). The request is served either way.
 func WithLenientBodies() Option {
 	return func(c *config) { c.lenientBodies = true }
+}
+
+// WithPublicURL sets the base URL clients reach the API at when the test
+// serves the Server (an http.Handler) itself — over TLS under a host name,
+// say, or behind a proxy: URL returns it, and answers link to it (pagination,
+// download and web URLs). The Server still listens on its own 127.0.0.1
+// address too. A path of /api/v3/ is served like GitHub Enterprise Server's.
+func WithPublicURL(u string) Option {
+	return func(c *config) { c.publicURL = u }
 }
 
 // Server is a running fake of GitHub's REST API. All methods are safe for
@@ -211,6 +221,9 @@ func Start(opts ...Option) (*Server, error) {
 	s.hooks = newHookQueue(cfg.hookURL, cfg.hookSecret, cfg.appID)
 	s.http = httptest.NewServer(s)
 	s.base = s.http.URL + "/"
+	if cfg.publicURL != "" {
+		s.base = strings.TrimSuffix(cfg.publicURL, "/") + "/"
+	}
 	return s, nil
 }
 
