@@ -21,28 +21,20 @@ const (
 
 // delay is an injected slow answer.
 type delay struct {
-	method, pattern string
-	times           int // < 0: forever
-	d               time.Duration
-	hold            Hold
+	injection
+	d    time.Duration
+	hold Hold
 }
 
 // Delay makes the next `times` requests matching method and pathPattern
-// (as in Fail; times < 0: until cleared with ClearDelays) take d longer,
+// (as in Fail; times < 0: until cleared with ClearFaults) take d longer,
 // held as hold says. The request is served normally otherwise, and served
 // even when its client has given up meanwhile. Delayed requests are logged
 // with Held set.
 func (s *Server) Delay(method, pathPattern string, times int, d time.Duration, hold Hold) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.delays = append(s.delays, &delay{method: strings.ToUpper(method), pattern: pathPattern, times: times, d: d, hold: hold})
-}
-
-// ClearDelays removes every injected delay.
-func (s *Server) ClearDelays() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delays = nil
+	s.delays = append(s.delays, &delay{injection: injection{method: strings.ToUpper(method), pattern: pathPattern, times: times}, d: d, hold: hold})
 }
 
 // takeDelay returns the delay the request matches, if any, and counts it.
@@ -57,19 +49,40 @@ func (s *Server) takeDelay(r *http.Request, escaped string) *delay {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, d := range s.delays {
-		if !injectionMatches(d.method, d.pattern, r.Method, r.URL.Path, template) {
+	d, _ := takeInjection(&s.delays, r.Method, r.URL.Path, template)
+	return d
+}
+
+// injection says which requests an injected fault or delay applies to, and
+// how many more times.
+type injection struct {
+	method, pattern string
+	times           int // < 0: forever
+}
+
+func (i *injection) target() *injection { return i }
+
+// injected is a fault or a delay.
+type injected interface{ target() *injection }
+
+// takeInjection returns the first of list that matches the request and
+// counts it, dropping it from list once used up.
+func takeInjection[T injected](list *[]T, method, path, template string) (T, bool) {
+	for i, x := range *list {
+		in := x.target()
+		if !injectionMatches(in.method, in.pattern, method, path, template) {
 			continue
 		}
-		if d.times > 0 {
-			d.times--
-			if d.times == 0 {
-				s.delays = append(s.delays[:i:i], s.delays[i+1:]...)
+		if in.times > 0 {
+			in.times--
+			if in.times == 0 {
+				*list = append((*list)[:i:i], (*list)[i+1:]...)
 			}
 		}
-		return d
+		return x, true
 	}
-	return nil
+	var none T
+	return none, false
 }
 
 // injectionMatches reports whether a request matches an injected fault's or

@@ -286,9 +286,7 @@ func (s *Server) ResetRequests() {
 
 // fault is an injected failure.
 type fault struct {
-	method  string
-	pattern string
-	times   int // < 0: forever
+	injection
 	status  int
 	headers map[string]string
 }
@@ -305,30 +303,19 @@ type fault struct {
 func (s *Server) Fail(method, pathPattern string, times int, status int, headers map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{method: strings.ToUpper(method), pattern: pathPattern, times: times, status: status, headers: headers})
+	s.faults = append(s.faults, &fault{injection: injection{method: strings.ToUpper(method), pattern: pathPattern, times: times}, status: status, headers: headers})
 }
 
-// ClearFaults removes every injected failure.
+// ClearFaults removes every injected failure and delay.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = nil
+	s.faults, s.delays = nil, nil
 }
 
 func (s *Server) takeFault(method, path, template string) *fault {
-	for i, f := range s.faults {
-		if !injectionMatches(f.method, f.pattern, method, path, template) {
-			continue
-		}
-		if f.times > 0 {
-			f.times--
-			if f.times == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-		}
-		return f
-	}
-	return nil
+	f, _ := takeInjection(&s.faults, method, path, template)
+	return f
 }
 
 // globMatch matches a path against a pattern in which "*" matches within a
