@@ -77,6 +77,11 @@ func TestSlowGitHubConverges(t *testing.T) {
 	if n := strings.Count(w.logs.String(), `"outcome":"human-edits"`); n != 0 {
 		t.Errorf("%d runs took tend's own commits for people's", n)
 	}
+	adopted := strings.Count(w.logs.String(), "tend's own unrecorded commit")
+	t.Logf("update: %d PR heads that tend moved without seeing the answer were recognised as tend's and adopted", adopted)
+	if adopted == 0 {
+		t.Error("no branch update landed behind tend's back: the update phase tested nothing")
+	}
 	for repo := range p.want {
 		for _, pr := range w.gh.PullRequests(repo) {
 			for _, c := range w.gh.Comments(repo, pr.Number) {
