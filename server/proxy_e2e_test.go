@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,6 +258,7 @@ func (p *connectProxy) serveTLS(t *testing.T, host string, h http.Handler, cert 
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener = &guardedListener{Listener: srv.Listener, p: p}
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // dropped connections are counted, not logged
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	p.mu.Lock()
@@ -324,25 +326,25 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 // the proxy has recorded its upstream address.
 type guardedConn struct {
 	net.Conn
-	p       *connectProxy
-	checked bool
-	ok      bool
+	p     *connectProxy
+	state atomic.Int32 // 0 unchecked, 1 through the proxy, 2 not
 }
 
 var errNotProxied = errors.New("connection did not come through the proxy")
 
 func (c *guardedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	if !c.checked && n > 0 {
-		c.checked = true
+	if n > 0 && c.state.Load() == 0 {
 		c.p.mu.Lock()
-		c.ok = c.p.tunnels[c.RemoteAddr().String()]
-		if !c.ok {
+		state := int32(1)
+		if !c.p.tunnels[c.RemoteAddr().String()] {
 			c.p.direct = append(c.p.direct, c.RemoteAddr().String())
+			state = 2
 		}
 		c.p.mu.Unlock()
+		c.state.Store(state)
 	}
-	if c.checked && !c.ok {
+	if c.state.Load() == 2 {
 		c.Conn.Close()
 		return 0, errNotProxied
 	}
