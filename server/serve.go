@@ -213,7 +213,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	}
 	agentRec := &agent.Reconciler{
 		Changes: manager, Requests: pipeline, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
-		Budgets:     agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall},
+		Budgets:     s.agentBudgets(),
 		DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
 	}
 	keyWorker := &worker.Worker{

@@ -17,6 +17,7 @@ import (
 	"github.com/tend-app/tend/internal/pace"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/reconcilers/agent"
 )
 
 // settings is everything read from the environment. The GitHub variables
@@ -92,7 +93,7 @@ func loadSettings() (*settings, error) {
 	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
 	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
 	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
-	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+	s.Model = modelName()
 	if err := s.loadPublicURL(); err != nil {
 		return nil, err
 	}
@@ -154,6 +155,21 @@ func (s *settings) loadGitHub() error {
 const defaultGitHubTimeout = 30 * time.Second
 
 // loadNumbers reads the counts and durations that tune tend.
+// modelName is the Gemini model the agent uses (TEND_MODEL).
+func modelName() string { return envOr("TEND_MODEL", "gemini-2.5-flash") }
+
+// agentSettings reads only what the agent reconciler needs (the model and
+// the numbers, including its budgets), for `tend plan`.
+func agentSettings() (*settings, error) {
+	s := &settings{Model: modelName()}
+	return s, s.loadNumbers()
+}
+
+// agentBudgets are the bounds of one agent run.
+func (s *settings) agentBudgets() agent.Budgets {
+	return agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall}
+}
+
 func (s *settings) loadNumbers() error {
 	var err error
 	ints := []struct {

@@ -19,6 +19,11 @@
 // tend/needs-human (hold.go); and reviews requesting changes and review
 // comments from people with write access, each used once.
 //
+// Preview (preview.go) runs the same agent — policy, prompts, tools, gate
+// and budgets, set up by the code a GitHub run uses (session.go) — on a
+// local checkout for `tend plan`, returning the changes and the check run
+// instead of opening a PR.
+//
 // Each run is explained: the check run lists the outcome and the model's
 // rationale, and a table of every tool call and the tokens each turn used.
 package agent

@@ -30,7 +30,10 @@ var ErrNoCredentials = errors.New("no model credentials: set GEMINI_API_KEY, or 
 func NewGenAIModel(ctx context.Context, httpClient *http.Client) (Model, error) {
 	c, err := genai.NewClient(ctx, &genai.ClientConfig{HTTPClient: httpClient})
 	if err != nil {
-		return nil, fmt.Errorf("%w (%v)", ErrNoCredentials, err)
+		// genai appends a dump of its whole ClientConfig to the reason,
+		// which check runs and `tend plan` do not need.
+		why, _, _ := strings.Cut(err.Error(), ". ClientConfig:")
+		return nil, fmt.Errorf("%w (%s)", ErrNoCredentials, why)
 	}
 	return genaiModel{c}, nil
 }
