@@ -17,10 +17,10 @@ import (
 func TestDelayOutlastsTheClient(t *testing.T) {
 	for _, hold := range []Hold{HoldAnswer, HoldBefore} {
 		e := setup(t)
-		const d = 600 * time.Millisecond
+		const d = 2 * time.Second
 		e.s.Delay("POST", "/repos/{owner}/{repo}/git/refs", 1, d, hold)
 		mainSHA, _ := e.s.Branch(fullName, "main")
-		ctx, cancel := context.WithTimeout(e.ctx, 150*time.Millisecond)
+		ctx, cancel := context.WithTimeout(e.ctx, 700*time.Millisecond)
 		_, _, err := e.client.Git.CreateRef(ctx, owner, repoName, github.CreateRef{Ref: "refs/heads/slow", SHA: mainSHA})
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) {
