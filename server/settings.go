@@ -42,6 +42,10 @@ type settings struct {
 	AgentMaxTokens   int
 	AgentDailyTokens int
 	AgentMaxWall     time.Duration
+	// ModelTimeout bounds one model call; ModelRetryBase is the first wait
+	// before retrying a failed one (agent.Budgets).
+	ModelTimeout   time.Duration
+	ModelRetryBase time.Duration
 
 	Workers      int
 	Settle       time.Duration
@@ -165,9 +169,11 @@ func agentSettings() (*settings, error) {
 	return s, s.loadNumbers()
 }
 
-// agentBudgets are the bounds of one agent run.
+// agentBudgets are the bounds of one agent run (zero fields: the agent's
+// defaults).
 func (s *settings) agentBudgets() agent.Budgets {
-	return agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall}
+	return agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall,
+		CallTimeout: s.ModelTimeout, RetryBase: s.ModelRetryBase}
 }
 
 func (s *settings) loadNumbers() error {
@@ -192,6 +198,7 @@ func (s *settings) loadNumbers() error {
 		{"TEND_JOB_TIMEOUT", &s.JobTimeout}, {"TEND_RESCUE_AFTER", &s.RescueAfter},
 		{"TEND_POLL_INTERVAL", &s.PollInterval}, {"TEND_RESYNC_TICK", &s.ResyncTick}, {"TEND_AGENT_MAX_WALL", &s.AgentMaxWall},
 		{"TEND_GITHUB_TIMEOUT", &s.GitHubTimeout},
+		{"TEND_MODEL_TIMEOUT", &s.ModelTimeout}, {"TEND_MODEL_RETRY_BASE", &s.ModelRetryBase},
 	}
 	for _, e := range durs {
 		if v := os.Getenv(e.name); v != "" {

@@ -383,6 +383,7 @@ func TestModelDownRequeues(t *testing.T) {
 	h := newHarness(t, map[string]string{"docs/a.md": "# A\n"},
 		fakegemini.Error(503, nil, "down"), fakegemini.Error(503, nil, "down"))
 	h.rec.Budgets.ModelAttempts = 2
+	h.rec.Budgets.RetryBase = 20 * time.Millisecond
 	_, err := h.runErr("acme/web:docs:docs/a.md", "resync")
 	if d, ok := reconcilers.RetryAfterDelay(err); !ok || d <= 0 {
 		t.Fatalf("err = %v; want a RetryAfter", err)

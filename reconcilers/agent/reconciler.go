@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -62,6 +61,8 @@ type Reconciler struct {
 	// Limits of the worktree (zero: its defaults).
 	Policy worktree.Policy
 	Now    func() time.Time
+
+	outages outages
 }
 
 func (r *Reconciler) now() time.Time {
@@ -333,14 +334,9 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 	}
 	rec, err := l.run(ctx)
 	if err != nil {
-		var rq *errRequeue
-		r.Metrics.record("model-error", rec)
-		r.finishCheck(ctx, rn, "neutral", "The model is unavailable", "tend could not reach the model ("+clip.Text(err.Error(), 300, truncated)+"). It tries again later.", rec)
-		if errors.As(err, &rq) {
-			return reconcilers.Result{}, reconcilers.RetryAfter(err, rq.after)
-		}
-		return reconcilers.Result{}, err
+		return r.runFailed(ctx, rn, rec, err)
 	}
+	r.outages.reset(rn.k.String())
 	rn.req.Log.Info().Str("ending", string(rec.Ending)).Int("turns", len(rec.Turns)).Int64("tokens", rec.Tokens).Int("tool_calls", len(rec.Calls)).Dur("model_time", rec.Duration).Msg("agent run finished")
 	r.Metrics.record(string(rec.Ending), rec)
 	if rec.Ending == EndSubmitted || rec.Ending == EndNoChange {
