@@ -76,7 +76,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 		gh.AddRepoWithFiles(7, replicaRepo(i), "main", map[string]string{".github/tend.yaml": orgConfig(files + 1), "README.md": "hello\n"})
 	}
 	// Every run reads its file: each read takes a while.
-	gh.Delay("GET", "/repos/*/*/contents/**", 400*time.Millisecond)
+	gh.Delay("GET", "/repos/*/*/contents/**", -1, 400*time.Millisecond, fakegithub.HoldBefore)
 
 	rs := startReplicas(t, gh, cluster.URL, 3)
 	lb := newRoundRobin(t, rs)
