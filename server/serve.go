@@ -202,11 +202,17 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github app client: %w", err)
 	}
-	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
+	// A repository's installation is looked up with the App's JWT (counted
+	// against the App's rate limit); remembered for an hour, the lifetime of
+	// an installation token, so a resync of a large organisation (which
+	// can take longer than minutes) does not look up every repository
+	// again. A repository removed from the App meanwhile fails its runs
+	// with 404s until the entry expires.
+	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), time.Hour, 2*time.Hour)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
 	manager := &changes.Manager{Identity: l.identity, Counter: a.st, Declines: a.st}
-	pipeline := &commands.Pipeline{Identity: l.identity, PRs: manager}
+	pipeline := &commands.Pipeline{Identity: l.identity, PRs: manager, Quiet: manager}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {
 		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
@@ -18,6 +19,8 @@ import (
 const (
 	triggerRerun  = "check_run:rerequested"
 	triggerAction = "check_run:requested_action:"
+	// triggerComment starts the trigger of a run a comment asked for.
+	triggerComment = "issue_comment:"
 )
 
 // steered is what the command pipeline made of a run before its reconciler.
@@ -43,7 +46,10 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 		t = declinedPR(client, run.Key, t)
 	}
 	s.target = t
-	b, err := w.Commands.Pickup(ctx, t, commands.Options{Deterministic: rule.Reconciler != config.ReconcilerAgent})
+	b, err := w.Commands.Pickup(ctx, t, commands.Options{
+		Deterministic: rule.Reconciler != config.ReconcilerAgent,
+		Comment:       strings.HasPrefix(run.Trigger, triggerComment),
+	})
 	if err != nil {
 		return s, err
 	}
