@@ -29,6 +29,10 @@ type steered struct {
 	steering reconcilers.Steering
 	// outcome, when set, ends the run without reconciling (skipped).
 	outcome string
+	// newest is the key's newest PR as the commands read it (nil: none),
+	// when read says they did; the reconciler does not list it again.
+	newest *github.PullRequest
+	read   bool
 }
 
 // steer reads the key's new comment commands (and the button that started
@@ -42,6 +46,8 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 	if err != nil {
 		return s, err
 	}
+	// Pickup and SetSkip keep t.Newest's body and labels up to date.
+	s.newest, s.read = t.Newest, true
 	if t.PR == nil && run.Key.Kind() == keys.KindPath {
 		t = declinedPR(client, run.Key, t)
 	}
