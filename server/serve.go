@@ -177,6 +177,14 @@ func (a *app) goLive(s *settings) error {
 	return nil
 }
 
+// installationTTL is how long a repository's installation is remembered.
+// Looking it up takes the App's JWT (counted against the App's rate
+// limit); an hour, the lifetime of an installation token, spares a resync
+// of a large organisation (which takes more than minutes) a lookup per
+// repository. A repository removed from the App meanwhile fails its runs
+// with 404s until its entry expires.
+const installationTTL = time.Hour
+
 // wire builds the GitHub clients, the queue and its worker.
 func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	log := a.log
@@ -202,13 +210,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github app client: %w", err)
 	}
-	// A repository's installation is looked up with the App's JWT (counted
-	// against the App's rate limit); remembered for an hour, the lifetime of
-	// an installation token, so a resync of a large organisation (which
-	// can take longer than minutes) does not look up every repository
-	// again. A repository removed from the App meanwhile fails its runs
-	// with 404s until the entry expires.
-	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), time.Hour, 2*time.Hour)
+	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), installationTTL, 2*installationTTL)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
 	manager := &changes.Manager{Identity: l.identity, Counter: a.st, Declines: a.st}

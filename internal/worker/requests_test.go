@@ -64,7 +64,7 @@ func newBench(t testing.TB, files map[string]string) *bench {
 		Configs:       config.NewCache(config.NewLoader(), st),
 		Reconcilers:   map[string]reconcilers.Reconciler{"images": &images.Reconciler{Changes: m, Index: st}},
 		PRs:           m, Forget: st, Meta: st,
-		Commands:      &commands.Pipeline{Identity: m.Identity, PRs: m, Quiet: m},
+		Commands: &commands.Pipeline{Identity: m.Identity, PRs: m, Quiet: m},
 	}
 	return &bench{gh: gh, worker: w, manager: m}
 }
