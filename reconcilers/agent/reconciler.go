@@ -193,12 +193,13 @@ func (r *Reconciler) readIssue(ctx context.Context, rn *run) (reconcilers.Result
 	return reconcilers.Result{Outcome: "request-withdrawn", Enqueue: out.Wake}, true, nil
 }
 
-// readKeyFile reads the file of a path key and returns its blob SHA. The
-// run is done when the file is gone: so is the key, and its PR is closed
-// as resolved.
+// readKeyFile looks up the file of a path key and returns its blob SHA
+// (its content is the model's to read, through the size-bounded tools).
+// The run is done when the file is gone: so is the key, and its PR is
+// closed as resolved.
 func (r *Reconciler) readKeyFile(ctx context.Context, rn *run) (string, reconcilers.Result, bool, error) {
 	k, client := rn.k, rn.req.Client
-	keyFile, err := changes.ReadFile(ctx, client, k.Owner, k.Repo, rn.base.Commit, k.Path)
+	keyFile, err := changes.StatFile(ctx, client, k.Owner, k.Repo, rn.base.Commit, k.Path)
 	if err != nil {
 		return "", reconcilers.Result{}, true, err
 	}

@@ -19,6 +19,16 @@ import (
 // over; a tend PR is small by construction.
 const maxPRFiles = 200
 
+// maxSourceFileBytes bounds the PR and base files a run reads outside the
+// worktree's tools, as the tools bound theirs: a file pushed to the PR by
+// hand can be up to GitHub's 100 MB.
+func (r *Reconciler) maxSourceFileBytes() int64 {
+	if r.Policy.MaxSourceFileBytes > 0 {
+		return int64(r.Policy.MaxSourceFileBytes)
+	}
+	return worktree.DefaultMaxSourceFileBytes
+}
+
 // source is the worktree's starting point: the base tree, plus — when
 // continuing an open PR — the files that PR changes, as it changes them.
 func (r *Reconciler) source(ctx context.Context, rn *run) (worktree.Source, map[string]*[]byte, error) {
@@ -45,7 +55,7 @@ func (r *Reconciler) source(ctx context.Context, rn *run) (worktree.Source, map[
 			files[name] = nil
 			continue
 		}
-		fc, err := changes.ReadFile(ctx, client, k.Owner, k.Repo, head, name)
+		fc, err := changes.ReadFileMax(ctx, client, k.Owner, k.Repo, head, name, r.maxSourceFileBytes())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -87,7 +97,7 @@ func (r *Reconciler) withBase(ctx context.Context, rn *run, changed []changes.Fi
 	for path, f := range byPath {
 		if _, inPR := prFiles[path]; inPR {
 			// The starting content was the PR's: read what the base has.
-			bf, err := changes.ReadFile(ctx, rn.req.Client, rn.k.Owner, rn.k.Repo, rn.base.Commit, path)
+			bf, err := changes.ReadFileMax(ctx, rn.req.Client, rn.k.Owner, rn.k.Repo, rn.base.Commit, path, r.maxSourceFileBytes())
 			if err != nil {
 				rn.req.Log.Warn().Err(err).Str("path", path).Msg("reading base content")
 			}

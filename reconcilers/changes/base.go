@@ -63,6 +63,18 @@ func ReadFile(ctx context.Context, client *github.Client, owner, repo, ref, path
 	return ReadFileMax(ctx, client, owner, repo, ref, path, 0)
 }
 
+// StatFile says whether path is a file at ref and gives its blob SHA. It
+// fetches no content beyond what the contents API answers inline, so a
+// file of any size costs one request and no more memory than its metadata.
+func StatFile(ctx context.Context, client *github.Client, owner, repo, ref, path string) (File, error) {
+	f, err := ReadFileMax(ctx, client, owner, repo, ref, path, 1)
+	var tooLarge *TooLargeError
+	if errors.As(err, &tooLarge) {
+		return f, nil // exists, SHA set, content not read
+	}
+	return f, err
+}
+
 // ReadFileMax is ReadFile for files up to limit bytes (no limit when it
 // is zero or negative): a larger file's content is never fetched, and the
 // error is a *TooLargeError. GitHub serves files of up to 100 MB, and one
