@@ -35,6 +35,12 @@ type Index interface {
 	ForgetRepo(ctx context.Context, repo string) error
 	RenameRepo(ctx context.Context, from, to string) error
 	KeysForImage(ctx context.Context, image string) ([]string, error)
+	// ReposOfInstallation lists the repositories tend knows through an
+	// installation.
+	ReposOfInstallation(ctx context.Context, installationID int64) ([]string, error)
+	// SetDefaultBranch records a repository's default branch, which every
+	// replica's runs read.
+	SetDefaultBranch(ctx context.Context, repo, branch string) error
 }
 
 // Deps are what every handler needs.
@@ -95,6 +101,9 @@ type summary struct {
 	Collapsed int      `json:"collapsed"`
 	Duplicate bool     `json:"duplicate,omitempty"`
 	Ignored   string   `json:"ignored,omitempty"`
+	// Installations are listed through GitHub by a queued job, and each of
+	// their repositories resynced (the payload did not list them).
+	Installations []int64 `json:"installations,omitempty"`
 }
 
 const maxKeysInSummary = 50
@@ -121,14 +130,19 @@ func ignore(ctx context.Context, why string) error {
 // describes the event for the runs (see queue.Delivery); "" means the event
 // type and action alone.
 func (d Deps) enqueue(ctx context.Context, eventType, deliveryID, trigger string, ks []keys.Key) error {
-	log := zerolog.Ctx(ctx)
 	if len(ks) == 0 {
 		return ignore(ctx, "no rule matches")
 	}
 	if trigger == "" {
 		trigger = eventType
 	}
-	res, err := d.Queue.Intake(ctx, queue.Delivery{ID: deliveryID, Event: eventType, Trigger: trigger}, ks)
+	return d.intake(ctx, queue.Delivery{ID: deliveryID, Event: eventType, Trigger: trigger}, ks)
+}
+
+// intake durably takes in a delivery (its keys, and the installations it
+// asks to list) and answers GitHub once that is committed.
+func (d Deps) intake(ctx context.Context, del queue.Delivery, ks []keys.Key) error {
+	res, err := d.Queue.Intake(ctx, del, ks)
 	if err != nil {
 		return fmt.Errorf("enqueue keys: %w", err)
 	}
@@ -136,12 +150,19 @@ func (d Deps) enqueue(ctx context.Context, eventType, deliveryID, trigger string
 	for i, k := range ks {
 		names[i] = k.String()
 	}
-	ev := log.Info().Int("keys", len(ks)).Int("inserted", res.Inserted).Int("collapsed", res.Collapsed).Bool("duplicate", res.Duplicate)
+	ev := zerolog.Ctx(ctx).Info().Int("keys", len(ks)).Int("inserted", res.Inserted).Int("collapsed", res.Collapsed).Bool("duplicate", res.Duplicate)
 	if len(ks) <= 10 {
 		ev = ev.Strs("key", names)
 	}
+	if len(del.Installations) > 0 {
+		ev = ev.Ints64("list_installations", del.Installations)
+	}
 	ev.Msg("delivery enqueued")
-	respond(ctx, summary{Keys: names, Inserted: res.Inserted, Collapsed: res.Collapsed, Duplicate: res.Duplicate})
+	out := summary{Keys: names, Inserted: res.Inserted, Collapsed: res.Collapsed, Duplicate: res.Duplicate}
+	if !res.Duplicate {
+		out.Installations = del.Installations
+	}
+	respond(ctx, out)
 	return nil
 }
 

@@ -79,8 +79,14 @@ func (h *Repository) Handle(ctx context.Context, eventType, deliveryID string, p
 			h.Configs.Invalidate(o, n)
 		}
 	case ev.Action == "edited" && ev.Changes.DefaultBranch != nil:
-		// The repository's resync reads the new default branch and
-		// remembers it in place of the old one.
+		// Recorded at once, so that every replica's next run proposes
+		// against the new branch; the repository's resync then reads it
+		// from GitHub again (deliveries can arrive out of order).
+		if b := ev.Repository.DefaultBranch; b != "" {
+			if err := h.Index.SetDefaultBranch(ctx, ev.Repository.FullName, b); err != nil {
+				return err
+			}
+		}
 	default:
 		return ignore(ctx, "repository "+ev.Action)
 	}

@@ -2,32 +2,57 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tend-app/tend/internal/botpr"
 	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/internal/testwait"
 )
 
 // While its installation is suspended a repository's keys are not run and
-// do not retry into the dead letters; the unsuspend webhook resyncs the
-// installation's repositories and the work skipped meanwhile is done.
+// do not retry into the dead letters. The unsuspend webhook, which (as
+// GitHub's) lists no repositories, resyncs every repository of the
+// installation: the one tend knew, where a path was added meanwhile, and
+// one added to the installation during the suspension, which tend had never
+// seen.
 func TestSuspendedInstallation(t *testing.T) {
 	reg := newRegistry(t)
 	reg.push(t, "acme/app", "1.0", false)
+	reg.push(t, "acme/base", "2", false)
 	w := newWorld(t, reg, worldOptions{
 		repo: "acme/web", webhooks: true,
 		files: map[string]string{".github/tend.yaml": imagesConfig, "README.md": "web\n"},
 	})
+	// The discovery at start finds acme/web; only then is it known, and
+	// only then is a repository added later left for the unsuspend to find.
+	testwait.For(t, time.Minute, func() bool { return strings.Contains(w.logs.String(), `"task":"discover"`) }, "the discovery at start")
 	w.settle(t)
 
 	w.gh.SuspendInstallation(7, true)
 	w.gh.Commit("acme/web", "main", map[string]string{"deploy/app.yaml": deployment(reg.ref("acme/app", "1.0"))}, nil, "alice", "Add the app")
+	// GitHub tells a suspended installation nothing: tend does not hear of
+	// the repository added to it now (the push above it does hear of, so
+	// that a run meets the suspension).
+	if err := w.gh.WaitWebhooksDelivered(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	w.gh.DropWebhooks(1)
+	w.gh.AddRepoWithFiles(7, "acme/ops", "main", map[string]string{
+		".github/tend.yaml": imagesConfig,
+		"deploy/app.yaml":   deployment(reg.ref("acme/app", "1.0")),
+		"Dockerfile":        dockerfile(reg.ref("acme/base", "2")),
+	})
 	w.settle(t)
-	if prs := w.gh.PullRequests("acme/web"); len(prs) != 0 {
-		t.Fatalf("%d PRs opened while the installation was suspended: %+v", len(prs), prs)
+	for _, repo := range []string{"acme/web", "acme/ops"} {
+		if prs := w.gh.PullRequests(repo); len(prs) != 0 {
+			t.Fatalf("%s: %d PRs opened while the installation was suspended: %+v", repo, len(prs), prs)
+		}
 	}
 	if !strings.Contains(w.logs.String(), "installation-suspended") {
 		t.Errorf("no run was dropped as suspended; tend output:\n%s", w.logs.String())
@@ -41,10 +66,32 @@ func TestSuspendedInstallation(t *testing.T) {
 	}
 
 	w.gh.SuspendInstallation(7, false)
+	if err := w.gh.WaitWebhooksDelivered(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ds := w.gh.Deliveries()
+	if last := ds[len(ds)-1]; last.Action != "unsuspend" || last.Status != http.StatusOK || strings.Contains(string(last.Body), `"repositories"`) {
+		t.Fatalf("the unsuspend delivery: %s %d %s; want GitHub's shape (no repositories) and 200", last.Action, last.Status, last.Body)
+	}
+	want := map[string][]string{
+		"acme/web": {"acme/web:pin-images:deploy/app.yaml"},
+		"acme/ops": {"acme/ops:pin-images:Dockerfile", "acme/ops:pin-images:deploy/app.yaml"},
+	}
+	testwait.For(t, time.Minute, func() bool {
+		return len(w.gh.PullRequests("acme/web")) == 1 && len(w.gh.PullRequests("acme/ops")) == 2
+	}, "a PR for every managed path of both repositories after the unsuspend")
 	w.settle(t)
-	branch := botpr.BranchName(mustKey(t, "acme/web:pin-images:deploy/app.yaml"))
-	if prs := w.openPRs(); len(prs) != 1 || prs[0].HeadRef != branch {
-		t.Fatalf("after unsuspend: open PRs %+v, want the one for deploy/app.yaml", prs)
+	for repo, wantKeys := range want {
+		var got []string
+		for _, pr := range w.gh.PullRequests(repo) {
+			if st, ok := botpr.ParseState(pr.Body); ok && pr.State == "open" {
+				got = append(got, st.Key)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, wantKeys) {
+			t.Errorf("%s after unsuspend: open PRs for %v, want %v", repo, got, wantKeys)
+		}
 	}
 }
 

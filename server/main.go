@@ -46,21 +46,37 @@ starts with "-" as ./-name).
 
 Exit status: 0 every file is valid, 1 problems were found, 2 usage error.
 `,
-	"plan": `usage: tend plan --dir CHECKOUT [--rule NAME] [--path PATH]
+	"plan": `usage: tend plan --dir CHECKOUT [--rule NAME] [--path PATH] [--task TEXT]
 
 Reads CHECKOUT/.github/tend.yaml and runs its rules against the files of
 the checkout, with no GitHub and without writing anything: for each key
 (rule and path) it prints the unified diff tend would propose and the
-check run's summary. images rules resolve tags with the registries (the
-default keychain: Docker config and credential helpers, else anonymous);
-agent rules need model credentials and are not previewed.
+check run's summary.
+
+images rules resolve tags with the registries (the default keychain:
+Docker config and credential helpers, else anonymous).
+
+agent rules run the model on each matched path, as a periodic check would
+on GitHub: the same prompts, tools, edits confinement, acceptance gate and
+budgets (TEND_MODEL, TEND_AGENT_MAX_TURNS, TEND_AGENT_MAX_TOKENS,
+TEND_AGENT_MAX_WALL), reading the checkout and keeping every edit in
+memory. They need model credentials: GEMINI_API_KEY (or GOOGLE_API_KEY),
+or GOOGLE_GENAI_USE_VERTEXAI with GOOGLE_CLOUD_PROJECT and
+GOOGLE_CLOUD_LOCATION. Without them an agent rule is skipped with a note,
+or is an error when --rule names it. Issues and releases are events a
+checkout does not have: a rule's issue requests are previewed only with
+--task, and release-triggered rules run as a periodic check.
 
   --dir CHECKOUT   the repository checkout (required)
   --rule NAME      only this rule
   --path PATH      only this path, relative to the checkout
+  --task TEXT      with --rule naming an agent rule that answers issues
+                   (on.issues.label): preview the request TEXT (its first
+                   line is the issue's title) instead of the rule's paths
 
 Exit status: 0 no changes, 2 changes, 1 error (as terraform plan
--detailed-exitcode).
+-detailed-exitcode). A model that fails, or an agent run that ends on a
+budget or a refusal, is an error.
 `,
 	"dlq": `usage: tend dlq list
        tend dlq retry KEY

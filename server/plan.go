@@ -15,7 +15,6 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/tend-app/tend/internal/config"
-	"github.com/tend-app/tend/reconcilers/agent"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -33,6 +32,8 @@ const planFileLimit = 10 << 20
 // planOptions are plan's flags.
 type planOptions struct {
 	dir, rule, path string
+	// task is the text of a request, for a rule that answers issues.
+	task string
 }
 
 // plan prints, for each key of a local checkout, the unified diff tend
@@ -46,6 +47,7 @@ func plan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&o.dir, "dir", "", "the checkout")
 	fl.StringVar(&o.rule, "rule", "", "only this rule")
 	fl.StringVar(&o.path, "path", "", "only this path (relative to the checkout)")
+	fl.StringVar(&o.task, "task", "", "the text of a request, for --rule naming an agent rule that answers issues")
 	if err := fl.Parse(args); err != nil || o.dir == "" || fl.NArg() > 0 {
 		if err == nil {
 			fl.Usage()
@@ -72,10 +74,15 @@ func runPlan(ctx context.Context, o planOptions, stdout, stderr io.Writer) (bool
 	if err != nil {
 		return false, err
 	}
+	if err := checkTask(o, rules); err != nil {
+		return false, err
+	}
 	files, err := checkoutFiles(o.dir, o.path)
 	if err != nil {
 		return false, err
 	}
+	agents := &agentPlanner{o: o, stdout: stdout, stderr: stderr}
+	defer agents.close()
 	changed := false
 	for _, r := range rules {
 		var ch bool
@@ -83,7 +90,7 @@ func runPlan(ctx context.Context, o planOptions, stdout, stderr io.Writer) (bool
 		case config.ReconcilerImages:
 			ch, err = planImages(ctx, o.dir, r, files, stdout)
 		case config.ReconcilerAgent:
-			err = planAgent(ctx, r, o.rule != "", stderr)
+			ch, err = agents.plan(ctx, r, files)
 		default:
 			err = fmt.Errorf("rule %q: reconciler %q is not known to this version of tend", r.Name, r.Reconciler)
 		}
@@ -201,29 +208,27 @@ func planImages(ctx context.Context, dir string, r config.Rule, files []string, 
 }
 
 func writeDiff(w io.Writer, path string, before, after []byte) error {
-	d := difflib.UnifiedDiff{
-		A: difflib.SplitLines(string(before)), B: difflib.SplitLines(string(after)),
-		FromFile: "a/" + path, ToFile: "b/" + path, Context: 3,
-	}
+	return writeNamedDiff(w, path, "a/"+path, "b/"+path, before, after)
+}
+
+// writeNamedDiff writes a unified diff whose sides are named from and to
+// (/dev/null for a file created or deleted, as git does).
+func writeNamedDiff(w io.Writer, path, from, to string, before, after []byte) error {
+	d := difflib.UnifiedDiff{A: diffLines(before), B: diffLines(after), FromFile: from, ToFile: to, Context: 3}
 	if err := difflib.WriteUnifiedDiff(w, d); err != nil {
 		return fmt.Errorf("diff %s: %w", path, err)
 	}
 	return nil
 }
 
-// planAgent explains what an agent rule needs. The agent edits through a
-// model; without credentials it cannot run, and plan says so.
-func planAgent(ctx context.Context, r config.Rule, explicit bool, stderr io.Writer) error {
-	if _, err := agent.NewGenAIModel(ctx, nil); err != nil {
-		if explicit {
-			return fmt.Errorf("rule %q uses the agent reconciler, which needs model credentials: %w", r.Name, err)
-		}
-		fmt.Fprintf(stderr, "tend plan: skipping agent rule %q: %v\n", r.Name, err)
-		return nil
+// diffLines splits content into lines that each end in a newline (a
+// missing final newline is not shown). difflib.SplitLines adds an empty
+// last line that the file does not have, which showed in the diff.
+func diffLines(content []byte) []string {
+	lines := strings.SplitAfter(string(content), "\n")
+	if lines[len(lines)-1] == "" {
+		return lines[:len(lines)-1]
 	}
-	if explicit {
-		return fmt.Errorf("rule %q uses the agent reconciler: tend plan previews images rules only; the agent's proposal shows on its pull request", r.Name)
-	}
-	fmt.Fprintf(stderr, "tend plan: skipping agent rule %q: plan previews images rules only\n", r.Name)
-	return nil
+	lines[len(lines)-1] += "\n"
+	return lines
 }

@@ -221,7 +221,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	}
 	agentRec := &agent.Reconciler{
 		Changes: manager, Requests: pipeline, Model: model, ModelErr: modelErr, ModelName: s.Model, Usage: agentUsage{a.st},
-		Budgets:     agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall},
+		Budgets:     s.agentBudgets(),
 		DailyTokens: int64(s.AgentDailyTokens), Metrics: agent.NewMetrics(a.reg),
 	}
 	keyWorker := &worker.Worker{
@@ -240,9 +240,8 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 		Schedule:       a.st,
 		Commands:       pipeline,
 	}
-	discover := &worker.Discoverer{Clients: clients, Known: a.st}
 	opts := queueOptions(s, log, a.reg)
-	opts.Periodic = []queue.Periodic{{Name: "discover", Interval: 6 * time.Hour, Run: discover.Discover}}
+	discovery(&opts, &worker.Discoverer{Clients: clients, Known: a.st})
 	q, err := queue.New(ctx, a.st, keyWorker, opts)
 	if err != nil {
 		return nil, err
@@ -265,6 +264,13 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	// Only once everything is up, so a failed start logs nothing after it.
 	go a.learnIdentity(ctx, l)
 	return l, nil
+}
+
+// discovery has the leader look for installed repositories tend does not
+// know every 6 hours, and lists the installations deliveries ask for.
+func discovery(opts *queue.Options, d *worker.Discoverer) {
+	opts.Periodic = append(opts.Periodic, queue.Periodic{Name: "discover", Interval: 6 * time.Hour, Run: d.Discover})
+	opts.InstallationRepos = d.InstallationRepos
 }
 
 // learnIdentity reads the App's slug, which names its bot account, retrying

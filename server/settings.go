@@ -17,6 +17,7 @@ import (
 	"github.com/tend-app/tend/internal/pace"
 	"github.com/tend-app/tend/internal/queue"
 	"github.com/tend-app/tend/internal/store"
+	"github.com/tend-app/tend/reconcilers/agent"
 )
 
 // settings is everything read from the environment. The GitHub variables
@@ -41,6 +42,10 @@ type settings struct {
 	AgentMaxTokens   int
 	AgentDailyTokens int
 	AgentMaxWall     time.Duration
+	// ModelTimeout bounds one model call; ModelRetryBase is the first wait
+	// before retrying a failed one (agent.Budgets).
+	ModelTimeout   time.Duration
+	ModelRetryBase time.Duration
 
 	Workers      int
 	Settle       time.Duration
@@ -89,7 +94,7 @@ func loadSettings() (*settings, error) {
 	s.LogLevel = envOr("TEND_LOG_LEVEL", "info")
 	s.LogFormat = envOr("TEND_LOG_FORMAT", "json")
 	s.AdminPassword = os.Getenv("TEND_ADMIN_PASSWORD")
-	s.Model = envOr("TEND_MODEL", "gemini-2.5-flash")
+	s.Model = modelName()
 	if err := s.loadPublicURL(); err != nil {
 		return nil, err
 	}
@@ -147,6 +152,23 @@ func (s *settings) loadGitHub() error {
 }
 
 // loadNumbers reads the counts and durations that tune tend.
+// modelName is the Gemini model the agent uses (TEND_MODEL).
+func modelName() string { return envOr("TEND_MODEL", "gemini-2.5-flash") }
+
+// agentSettings reads only what the agent reconciler needs (the model and
+// the numbers, including its budgets), for `tend plan`.
+func agentSettings() (*settings, error) {
+	s := &settings{Model: modelName()}
+	return s, s.loadNumbers()
+}
+
+// agentBudgets are the bounds of one agent run (zero fields: the agent's
+// defaults).
+func (s *settings) agentBudgets() agent.Budgets {
+	return agent.Budgets{MaxTurns: s.AgentMaxTurns, MaxTokens: int64(s.AgentMaxTokens), MaxWall: s.AgentMaxWall,
+		CallTimeout: s.ModelTimeout, RetryBase: s.ModelRetryBase}
+}
+
 func (s *settings) loadNumbers() error {
 	var err error
 	ints := []struct {
@@ -168,6 +190,7 @@ func (s *settings) loadNumbers() error {
 		{"TEND_SETTLE", &s.Settle}, {"TEND_MAX_DELAY", &s.MaxDelay}, {"TEND_RETRY_BASE", &s.RetryBase},
 		{"TEND_JOB_TIMEOUT", &s.JobTimeout}, {"TEND_RESCUE_AFTER", &s.RescueAfter},
 		{"TEND_POLL_INTERVAL", &s.PollInterval}, {"TEND_RESYNC_TICK", &s.ResyncTick}, {"TEND_AGENT_MAX_WALL", &s.AgentMaxWall},
+		{"TEND_MODEL_TIMEOUT", &s.ModelTimeout}, {"TEND_MODEL_RETRY_BASE", &s.ModelRetryBase},
 	}
 	for _, e := range durs {
 		if v := os.Getenv(e.name); v != "" {

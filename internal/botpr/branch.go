@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tend-app/tend/internal/keys"
 )
@@ -32,7 +33,11 @@ func BranchName(k keys.Key) string {
 		sum := sha256.Sum256([]byte(k.String()))
 		suffix := "-" + hex.EncodeToString(sum[:4])
 		if len(name)+len(suffix) > maxBranchLen {
-			name = strings.TrimRight(name[:maxBranchLen-len(suffix)], "./-")
+			cut := maxBranchLen - len(suffix)
+			for cut > 0 && !utf8.RuneStart(name[cut]) {
+				cut-- // never split a character: a ref name must be valid UTF-8
+			}
+			name = strings.TrimRight(name[:cut], "./-")
 		}
 		name += suffix
 	}

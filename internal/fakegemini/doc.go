@@ -24,7 +24,13 @@
 // Each generateContent (or streamGenerateContent) request consumes the next
 // Turn; a Turn sees the decoded Request and returns a Reply. Helpers build
 // the common ones: Call, Calls, Text, Error, Blocked, FinishWith, Empty,
-// Raw, Fixed, and the wrappers WithUsage, Delayed and Expect. When the
+// Raw, Fixed, and the wrappers WithUsage, Delayed and Expect. Faults:
+// QuotaExceeded and Unavailable answer 429 and 503 as Gemini words them,
+// with or without a RetryInfo detail (WithRetryInfo adds one to any
+// error); Truncated cuts an answer's JSON; Delayed outlasts a client's
+// timeout (Request.Abandoned records that the client gave up, and an
+// answer never read sets no echo expectation); Disconnect closes the
+// connection without an answer. When the
 // script runs out the fake answers 500 INTERNAL and records a violation.
 // countTokens is answered (len(body)/4 tokens) without consuming a turn.
 // Append adds turns while the server runs.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,8 @@ const maxBody = 64 << 20
 type Request struct {
 	// Index is the request's position in Requests(), from 0.
 	Index int
+	// Time is when the request arrived (its body read).
+	Time time.Time
 	// RPC is "generateContent", "streamGenerateContent" or "countTokens"
 	// (or the unrecognised method name / "" for requests that match no
 	// route).
@@ -65,6 +68,9 @@ type Request struct {
 	Turn int
 	// Status is the HTTP status the fake answered with.
 	Status int
+	// Abandoned is set once the client gave up on a delayed answer (its
+	// deadline passed, or it went away) before the answer was sent.
+	Abandoned bool
 }
 
 // LastContent is the request's last content, or a zero Content.
@@ -260,14 +266,20 @@ func (s *Server) TakeViolations() []string {
 
 // answer is a response ready to write.
 type answer struct {
-	status int
-	header http.Header
-	body   []byte
-	delay  time.Duration
+	status     int
+	header     http.Header
+	body       []byte
+	delay      time.Duration
+	disconnect bool
+	// undo restores the echo expectation the answer replaced, for an
+	// answer the client never reads (nil: nothing to restore).
+	undo *sentTurn
+	sets bool // the answer set a new echo expectation
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	arrived := time.Now()
 
 	s.serveMu.Lock()
 	req := Request{
@@ -277,6 +289,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:   body,
 		Header: r.Header.Clone(),
 		Turn:   -1,
+		Time:   arrived,
 	}
 	s.count++
 	req.APIKey = r.Header.Get("X-Goog-Api-Key")
@@ -295,25 +308,67 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.serveMu.Unlock()
 
-	if a.delay > 0 {
-		timer := time.NewTimer(a.delay)
-		select {
-		case <-timer.C:
-		case <-r.Context().Done():
-			timer.Stop()
-			return
-		case <-s.done:
-			timer.Stop()
-			return
-		}
+	if a.delay > 0 && !s.wait(r, a.delay) {
+		s.abandon(req.Index, a)
+		return
+	}
+	if a.disconnect {
+		disconnect(w)
+		return
 	}
 	for k, vs := range a.header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
 	w.WriteHeader(a.status)
 	_, _ = w.Write(a.body)
+}
+
+// wait holds an answer back for d; false means the client gave up or the
+// server closed first.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	return false
+}
+
+// abandon records that the client never read the answer to request
+// index, and drops the echo expectation that answer set: the client's
+// retry will not carry that model turn.
+func (s *Server) abandon(index int, a answer) {
+	s.serveMu.Lock()
+	defer s.serveMu.Unlock()
+	if a.sets && s.pending != nil && s.pending.request == index {
+		s.pending = a.undo
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.requests {
+		if s.requests[i].Index == index {
+			s.requests[i].Abandoned = true
+		}
+	}
+}
+
+// disconnect closes the client's connection without an answer.
+func disconnect(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // net/http closes the connection
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
 }
 
 func describeRoute(req Request) string {
@@ -478,8 +533,22 @@ func estimateTokens(n int) int {
 
 // render turns a Reply into an answer and updates the conversation state.
 func (s *Server) render(req *Request, rep Reply, violate func(string, ...any)) answer {
+	before := s.pending
 	a := s.renderBody(req, rep, violate)
-	a.delay = rep.Delay
+	a.delay, a.disconnect = rep.Delay, rep.Disconnect
+	a.sets = s.pending != nil && s.pending.request == req.Index
+	a.undo = before
+	if rep.Truncate != 0 {
+		n := rep.Truncate
+		if n < 0 || n > len(a.body) {
+			n = len(a.body) / 2
+		}
+		a.body = a.body[:n]
+	}
+	if a.sets && (rep.Truncate != 0 || rep.Disconnect) {
+		// The client cannot read these calls, so it cannot echo them.
+		s.pending, a.sets = before, false
+	}
 	for k, v := range rep.Header {
 		a.header.Set(k, v)
 	}

@@ -68,8 +68,17 @@ type Reply struct {
 	Body string
 
 	// Delay holds the answer back this long (or until the client gives up
-	// or the server closes), for timeout tests.
+	// or the server closes), for timeout tests. An answer the client gave
+	// up on sets no echo expectation.
 	Delay time.Duration
+	// Truncate sends only the first Truncate bytes of the body (with a
+	// Content-Length that matches them), as a proxy or a cut stream would:
+	// the client reads a complete HTTP answer holding broken JSON. A
+	// truncated answer sets no echo expectation.
+	Truncate int
+	// Disconnect closes the connection without an answer (after Delay), as
+	// a crashed frontend does: the client sees a transport error (EOF).
+	Disconnect bool
 
 	// Unsigned leaves function-call parts without a thoughtSignature
 	// (older models, or to test clients that cope with none).
@@ -141,16 +150,115 @@ func Error(status int, headers map[string]string, message string) Turn {
 			continue
 		}
 		if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
-			details = append(details, map[string]any{
-				"@type":      "type.googleapis.com/google.rpc.RetryInfo",
-				"retryDelay": fmt.Sprintf("%ds", secs),
-			})
+			details = append(details, retryInfo(time.Duration(secs)*time.Second))
 		}
 	}
 	h := cloneStrings(headers)
 	return func(Request) Reply {
 		return Reply{Status: status, Header: h, ErrorMessage: message, ErrorDetails: details}
 	}
+}
+
+// QuotaExceeded answers like the Gemini API when a quota is spent: 429
+// RESOURCE_EXHAUSTED with the QuotaFailure and Help details it sends and,
+// when retryDelay > 0, the RetryInfo detail saying when to call again
+// (the delay also ends the message, "Please retry in 7.5s.", as Gemini
+// words it).
+func QuotaExceeded(retryDelay time.Duration) Turn {
+	msg := "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n" +
+		"* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_paid_tier_input_token_count, limit: 1000000"
+	details := []map[string]any{
+		{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []any{map[string]any{
+			"quotaMetric":     "generativelanguage.googleapis.com/generate_content_paid_tier_input_token_count",
+			"quotaId":         "GenerateContentPaidTierInputTokensPerModelPerMinute",
+			"quotaDimensions": map[string]any{"location": "global", "model": "gemini-2.5-flash"},
+			"quotaValue":      "1000000",
+		}}},
+		{"@type": "type.googleapis.com/google.rpc.Help", "links": []any{map[string]any{
+			"description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+		}}},
+	}
+	if retryDelay > 0 {
+		msg += fmt.Sprintf("\nPlease retry in %s.", durationJSON(retryDelay))
+		details = append(details, retryInfo(retryDelay))
+	}
+	return func(Request) Reply {
+		return Reply{Status: http.StatusTooManyRequests, ErrorMessage: msg, ErrorDetails: cloneDetails(details)}
+	}
+}
+
+// Unavailable answers 503 UNAVAILABLE "The model is overloaded" as Gemini
+// does under load; retryDelay > 0 adds a RetryInfo detail.
+func Unavailable(retryDelay time.Duration) Turn {
+	var details []map[string]any
+	if retryDelay > 0 {
+		details = append(details, retryInfo(retryDelay))
+	}
+	return func(Request) Reply {
+		return Reply{Status: http.StatusServiceUnavailable, ErrorDetails: cloneDetails(details)}
+	}
+}
+
+// WithRetryInfo adds a google.rpc.RetryInfo detail with retryDelay d to
+// the error t answers (a success is left alone).
+func WithRetryInfo(d time.Duration, t Turn) Turn {
+	return func(req Request) Reply {
+		r := t(req)
+		if r.Status >= 300 && !r.Raw {
+			r.ErrorDetails = append(cloneDetails(r.ErrorDetails), retryInfo(d))
+		}
+		return r
+	}
+}
+
+// Truncated sends only the first n bytes of t's answer (half of it when
+// n <= 0): a complete HTTP answer whose JSON is cut off.
+func Truncated(n int, t Turn) Turn {
+	return func(req Request) Reply {
+		r := t(req)
+		r.Truncate = n
+		if n <= 0 {
+			r.Truncate = -1 // half, decided once the body is rendered
+		}
+		return r
+	}
+}
+
+// Disconnect closes the connection without answering.
+func Disconnect() Turn {
+	return func(Request) Reply { return Reply{Disconnect: true} }
+}
+
+// retryInfo is the google.rpc.RetryInfo detail for d.
+func retryInfo(d time.Duration) map[string]any {
+	return map[string]any{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": durationJSON(d)}
+}
+
+// durationJSON formats d the way protobuf's JSON mapping writes a
+// google.protobuf.Duration: seconds with 0, 3, 6 or 9 fractional digits
+// and an "s" ("7s", "0.300s").
+func durationJSON(d time.Duration) string {
+	secs, nanos := int64(d/time.Second), int64(d%time.Second)
+	switch {
+	case nanos == 0:
+		return fmt.Sprintf("%ds", secs)
+	case nanos%1e6 == 0:
+		return fmt.Sprintf("%d.%03ds", secs, nanos/1e6)
+	case nanos%1e3 == 0:
+		return fmt.Sprintf("%d.%06ds", secs, nanos/1e3)
+	}
+	return fmt.Sprintf("%d.%09ds", secs, nanos)
+}
+
+func cloneDetails(ds []map[string]any) []map[string]any {
+	if ds == nil {
+		return nil
+	}
+	out := make([]map[string]any, len(ds))
+	for i, d := range ds {
+		out[i] = cloneMap(d)
+	}
+	return out
 }
 
 func defaultErrorMessage(status int) string {

@@ -46,6 +46,8 @@ type installation struct {
 	account   *user
 	createdAt time.Time
 	suspended bool // tokens are refused while set
+	// suspendedAt is when the installation was suspended (zero: it is not).
+	suspendedAt time.Time
 }
 
 type token struct {
@@ -130,8 +132,8 @@ const suspendedMessage = "This installation has been suspended"
 // SuspendInstallation suspends (or, with suspended false, unsuspends) an
 // installation, as its account's owner can: while suspended, token
 // requests and the installation's tokens are answered 403. It fires the
-// "installation" suspend or unsuspend webhook, listing the installation's
-// repositories.
+// "installation" suspend or unsuspend webhook shaped as GitHub's: the
+// installation and its sender, and no list of repositories.
 func (s *Server) SuspendInstallation(id int64, suspended bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -143,17 +145,12 @@ func (s *Server) SuspendInstallation(id int64, suspended bool) {
 	action := "unsuspend"
 	if suspended {
 		action = "suspend"
-	}
-	repos := []any{}
-	for _, rp := range s.sortedRepos() {
-		if rp.inst == id {
-			repos = append(repos, map[string]any{"id": rp.id, "node_id": nodeID("R", rp.id), "name": rp.name, "full_name": rp.fullName(), "private": rp.private})
-		}
+		inst.suspendedAt = now()
+	} else {
+		inst.suspendedAt = time.Time{}
 	}
 	s.hook("installation", action, map[string]any{
 		"installation": s.installationJSON(inst),
-		"repositories": repos,
-		"requester":    nil,
 		"sender":       s.userJSON(inst.account),
 	})
 }
@@ -349,7 +346,7 @@ var appPermissions = map[string]any{
 var appEvents = []string{"check_run", "check_suite", "issue_comment", "issues", "pull_request", "pull_request_review", "pull_request_review_comment", "push", "release", "status", "workflow_run"}
 
 func (s *Server) installationJSON(inst *installation) map[string]any {
-	return map[string]any{
+	out := map[string]any{
 		"id":                        inst.id,
 		"node_id":                   nodeID("MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u", inst.id),
 		"account":                   s.userJSON(inst.account),
@@ -372,6 +369,11 @@ func (s *Server) installationJSON(inst *installation) map[string]any {
 		"suspended_by":              nil,
 		"suspended_at":              nil,
 	}
+	if inst.suspended {
+		out["suspended_by"] = s.userJSON(inst.account)
+		out["suspended_at"] = ts(inst.suspendedAt)
+	}
+	return out
 }
 
 func (s *Server) sortedInstallations() []*installation {

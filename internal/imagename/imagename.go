@@ -19,5 +19,12 @@ func Canonical(repository string) string {
 	if err != nil {
 		return ""
 	}
+	// Registry hosts are case-insensitive, but the parser knows Docker
+	// Hub's aliases only in lower case: parse the lower-cased name once
+	// more, so that "DoCker.io/nginx" and "nginx" are one repository.
+	r, err = name.NewRepository(strings.ToLower(r.Name()))
+	if err != nil {
+		return ""
+	}
 	return strings.ToLower(r.Name())
 }

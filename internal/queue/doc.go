@@ -18,6 +18,10 @@
 //     elected leader only;
 //   - a process killed mid-run loses nothing: River rescues the stuck job
 //     after a bounded time and the key runs again.
+//   - a delivery that names installations rather than their repositories
+//     (an unsuspend) commits, with its keys, one job per installation that
+//     lists its repositories through GitHub and enqueues each
+//     (KindInstallation), so intake itself never calls GitHub.
 //
 // The queue knows keys, not events: intake records a webhook delivery and
 // its keys in one transaction, and the Runner (internal/worker) is called

@@ -16,7 +16,15 @@ type Delivery struct {
 	// Trigger describes the event for the runs it causes (defaults to Event):
 	// "push:<before>..<after>", "release:<owner/name>@<tag>", ...
 	Trigger string
+	// Installations are installations whose every repository is to be
+	// resynced although the delivery does not list them: a durable job
+	// lists each through GitHub (Options.InstallationRepos) and enqueues
+	// its repositories with the delivery's trigger.
+	Installations []int64
 }
+
+// deliveryTrigger is what the delivery's runs are told asked for them.
+func deliveryTrigger(d Delivery) string { return cmp.Or(d.Trigger, d.Event) }
 
 // IntakeResult says what happened to a delivery's keys.
 type IntakeResult struct {
@@ -25,6 +33,9 @@ type IntakeResult struct {
 	// Inserted counts keys that became new jobs; Collapsed counts keys
 	// already queued or running, which only had their generation moved.
 	Inserted, Collapsed int
+	// Listings counts the installation listings the delivery asked for
+	// (see Delivery.Installations).
+	Listings int
 }
 
 // maxIntakeBatch bounds how many deliveries share one transaction.
@@ -54,7 +65,7 @@ var ErrStopped = errors.New("queue: stopped")
 // one transaction — and one write per distinct key — instead of one per
 // delivery.
 func (q *Queue) Intake(ctx context.Context, d Delivery, ks []keys.Key) (IntakeResult, error) {
-	if len(ks) == 0 {
+	if len(ks) == 0 && len(d.Installations) == 0 {
 		q.metrics.deliveries.WithLabelValues("empty").Inc()
 		return IntakeResult{}, nil
 	}
@@ -142,7 +153,7 @@ func (q *Queue) commitIntake(batch []intakeRequest) {
 			return err
 		}
 		credit(live, results, inserted)
-		return nil
+		return q.insertInstallations(ctx, tx, live, results)
 	})
 	for i, r := range live {
 		if err != nil {
@@ -191,7 +202,7 @@ func (q *Queue) recordDeliveries(ctx context.Context, tx txn, live []intakeReque
 			if r.d.ID != "" {
 				e.delivery = r.d.ID
 			}
-			e.trigger = cmp.Or(r.d.Trigger, r.d.Event)
+			e.trigger = deliveryTrigger(r.d)
 		}
 	}
 	evs := make([]keyEvents, 0, len(order))

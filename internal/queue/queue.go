@@ -57,6 +57,10 @@ type Options struct {
 	// Periodic are extra tasks the leader runs on an interval; the keys they
 	// return are enqueued.
 	Periodic []Periodic
+	// InstallationRepos lists the repositories of an installation for the
+	// deliveries that ask to resync all of them (Delivery.Installations);
+	// nil leaves those to the periodic discovery.
+	InstallationRepos InstallationsFunc
 	// ClientID names this process in River (default host-pid).
 	ClientID string
 	// InsertOnly builds a queue that can enqueue and inspect but runs no
@@ -201,6 +205,9 @@ func New(ctx context.Context, st *store.Store, runner Runner, opts Options) (*Qu
 		}
 		if err := river.AddWorkerSafely(workers, &periodicWorker{q: q}); err != nil {
 			return nil, fmt.Errorf("register periodic worker: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, &installationWorker{q: q}); err != nil {
+			return nil, fmt.Errorf("register installation worker: %w", err)
 		}
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{

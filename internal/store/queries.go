@@ -409,6 +409,19 @@ func (s *Store) KnownRepos(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
+// ReposOfInstallation returns the repositories whose config tend loaded
+// through the installation, sorted. Installation 0 (unknown) has none.
+func (s *Store) ReposOfInstallation(ctx context.Context, installationID int64) ([]string, error) {
+	if installationID <= 0 {
+		return nil, nil
+	}
+	repos, err := s.column(ctx, `SELECT repo FROM tend_repo WHERE installation_id = $1 ORDER BY repo`, installationID)
+	if err != nil {
+		return nil, fmt.Errorf("read the repositories of installation %d: %w", installationID, err)
+	}
+	return repos, nil
+}
+
 // column runs a query of one text column.
 func (s *Store) column(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := s.Q().Query(ctx, q, args...)

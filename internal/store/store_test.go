@@ -183,6 +183,31 @@ func TestImageIndexAndBranch(t *testing.T) {
 	})
 }
 
+// The repositories of an installation are those whose config tend loaded
+// through it; installation 0 (unknown) names none.
+func TestReposOfInstallation(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cfg := parse(t, "version: 1\nrules: []\n")
+		for _, r := range []store.RepoRecord{
+			{Repo: "acme/web", InstallationID: 7, Managed: true},
+			{Repo: "acme/api", InstallationID: 7},
+			{Repo: "corp/site", InstallationID: 8, Managed: true},
+			{Repo: "old/thing"},
+		} {
+			if err := st.SaveRepo(ctx, r, cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for id, want := range map[int64][]string{7: {"acme/api", "acme/web"}, 8: {"corp/site"}, 9: nil, 0: nil} {
+			got, err := st.ReposOfInstallation(ctx, id)
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("repositories of installation %d = %v %v, want %v", id, got, err, want)
+			}
+		}
+	})
+}
+
 func TestDeliveriesAndKeys(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v89/github"
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -77,25 +75,6 @@ type Worker struct {
 	// MaxTrees bounds the tree requests of one rule resync when GitHub
 	// truncates the recursive listing (default 1000).
 	MaxTrees int
-
-	branchesOnce sync.Once
-	branches     *expirable.LRU[string, string] // owner/name → default branch; see branchCache
-}
-
-// branchTTL is how long a run trusts the default branch it remembers; a
-// repository resync refreshes it, and a run that finds the branch gone
-// forgets it.
-const branchTTL = 10 * time.Minute
-
-// branchEntries bounds the repositories whose default branch is
-// remembered; a miss costs a database read.
-const branchEntries = 10000
-
-// branchCache returns the default branches remembered in memory, made on
-// first use so that a Worker literal is ready to run.
-func (w *Worker) branchCache() *expirable.LRU[string, string] {
-	w.branchesOnce.Do(func() { w.branches = expirable.NewLRU[string, string](branchEntries, nil, branchTTL) })
-	return w.branches
 }
 
 // Run implements queue.Runner.
@@ -405,7 +384,6 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	}
 	if errors.Is(err, changes.ErrBranchNotFound) {
 		// Renamed or deleted default branch: ask GitHub next time.
-		w.branchCache().Remove(k.FullName())
 		if w.Meta != nil {
 			_ = w.Meta.SetDefaultBranch(ctx, k.FullName(), "")
 		}
@@ -450,20 +428,18 @@ func (w *Worker) unmatchedPath(ctx context.Context, client *github.Client, k key
 	return reconcilers.Result{Outcome: "path-unmatched"}, nil
 }
 
-// defaultBranch returns the repository's default branch from memory, the
-// database, or GitHub, in that order.
+// defaultBranch returns the repository's default branch as the database
+// records it or, when it records none, as GitHub says. The row is read on
+// every run, not remembered in memory: whichever replica learns of a new
+// default branch (the repository webhook, a repository resync) records it
+// there, and every replica's next run must use it. It is one indexed read.
 func (w *Worker) defaultBranch(ctx context.Context, client *github.Client, k keys.Key) (string, error) {
-	full := k.FullName()
-	if b, ok := w.branchCache().Get(full); ok {
-		return b, nil
-	}
 	if w.Meta != nil {
-		b, err := w.Meta.DefaultBranch(ctx, full)
+		b, err := w.Meta.DefaultBranch(ctx, k.FullName())
 		if err != nil {
 			return "", err
 		}
 		if b != "" {
-			w.branchCache().Add(full, b)
 			return b, nil
 		}
 	}
@@ -479,7 +455,6 @@ func (w *Worker) rememberBranch(ctx context.Context, k keys.Key, branch string) 
 	if branch == "" {
 		return
 	}
-	w.branchCache().Add(k.FullName(), branch)
 	if w.Meta != nil {
 		if err := w.Meta.SetDefaultBranch(ctx, k.FullName(), branch); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("recording the default branch")

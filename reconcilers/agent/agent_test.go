@@ -60,6 +60,20 @@ type harness struct {
 	worker *worker.Worker
 }
 
+// fakeModel is the genai model talking to gem, set up through the
+// environment as in production.
+func fakeModel(t *testing.T, gem *fakegemini.Server) agent.Model {
+	t.Helper()
+	t.Setenv("GEMINI_API_KEY", "test-key")
+	t.Setenv("GOOGLE_API_KEY", "")
+	t.Setenv("GOOGLE_GEMINI_BASE_URL", gem.URL())
+	model, err := agent.NewGenAIModel(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return model
+}
+
 func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn) *harness {
 	t.Helper()
 	gh := fakegithub.New(t)
@@ -70,13 +84,7 @@ func newHarness(t *testing.T, files map[string]string, script ...fakegemini.Turn
 	}
 	gh.AddRepoWithFiles(1, "acme/web", "main", all)
 	gem := fakegemini.New(t, script...)
-	t.Setenv("GEMINI_API_KEY", "test-key")
-	t.Setenv("GOOGLE_API_KEY", "")
-	t.Setenv("GOOGLE_GEMINI_BASE_URL", gem.URL())
-	model, err := agent.NewGenAIModel(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model := fakeModel(t, gem)
 	st := testdb.Open(t, "sqlite", "")
 	cfg := gh.AppConfig()
 	cache := httpcache.NewMemoryCache()
@@ -375,6 +383,7 @@ func TestModelDownRequeues(t *testing.T) {
 	h := newHarness(t, map[string]string{"docs/a.md": "# A\n"},
 		fakegemini.Error(503, nil, "down"), fakegemini.Error(503, nil, "down"))
 	h.rec.Budgets.ModelAttempts = 2
+	h.rec.Budgets.RetryBase = 20 * time.Millisecond
 	_, err := h.runErr("acme/web:docs:docs/a.md", "resync")
 	if d, ok := reconcilers.RetryAfterDelay(err); !ok || d <= 0 {
 		t.Fatalf("err = %v; want a RetryAfter", err)

@@ -19,6 +19,18 @@
 // tend/needs-human (hold.go); and reviews requesting changes and review
 // comments from people with write access, each used once.
 //
+// The model failing is expected (loop.go, model.go, outage.go): a
+// transient fault — 429, 5xx, a timeout, a cut or wrong-shaped answer — is
+// retried a bounded number of times within the run, waiting what the API's
+// RetryInfo asks; then the key is requeued (reconcilers.RetryAfter), never
+// dead-lettered. An unusable answer gets a correction, a bad tool call a
+// tool error. A failed run writes nothing to the repository.
+//
+// Preview (preview.go) runs the same agent — policy, prompts, tools, gate
+// and budgets, set up by the code a GitHub run uses (session.go) — on a
+// local checkout for `tend plan`, returning the changes and the check run
+// instead of opening a PR.
+//
 // Each run is explained: the check run lists the outcome and the model's
 // rationale, and a table of every tool call and the tokens each turn used.
 package agent

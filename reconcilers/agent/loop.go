@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,18 @@ type Budgets struct {
 	// ModelAttempts bounds the tries of one model call on transient errors
 	// before the key is requeued (default 4).
 	ModelAttempts int
+	// CallTimeout bounds one model call; a call that outlasts it is a
+	// transient failure, retried like a 503 (default 2 minutes).
+	CallTimeout time.Duration
+	// RetryBase is the wait before the second try of a model call when the
+	// API names no delay; it doubles with each try, with jitter (default
+	// 1 s). A key requeued without a delay from the API waits 30 times
+	// this, doubling with each requeue in a row, up to 30 minutes.
+	RetryBase time.Duration
+	// MaxRetryWait is the longest delay the API may ask for that the run
+	// waits out itself; a longer one requeues the key after that delay
+	// instead of holding a worker (default 1 minute).
+	MaxRetryWait time.Duration
 }
 
 func (b *Budgets) defaults() {
@@ -43,6 +56,15 @@ func (b *Budgets) defaults() {
 	}
 	if b.ModelAttempts <= 0 {
 		b.ModelAttempts = 4
+	}
+	if b.CallTimeout <= 0 {
+		b.CallTimeout = 2 * time.Minute
+	}
+	if b.RetryBase <= 0 {
+		b.RetryBase = time.Second
+	}
+	if b.MaxRetryWait <= 0 {
+		b.MaxRetryWait = time.Minute
 	}
 }
 
@@ -117,12 +139,22 @@ type loop struct {
 
 // errRequeue wraps a model failure that outlasted the run's retries.
 type errRequeue struct {
-	err   error
-	after time.Duration
+	err      error
+	attempts int           // model requests made for the failing call
+	after    time.Duration // the delay the API asked for, or 0
 }
 
-func (e *errRequeue) Error() string { return "model unavailable: " + e.err.Error() }
+func (e *errRequeue) Error() string {
+	return fmt.Sprintf("model unavailable after %d attempt(s): %v", e.attempts, e.err)
+}
 func (e *errRequeue) Unwrap() error { return e.err }
+
+// errModelCall is a model failure that retrying the same request cannot
+// fix (a 400, an invalid key, a model that does not exist).
+type errModelCall struct{ err error }
+
+func (e *errModelCall) Error() string { return "model call: " + e.err.Error() }
+func (e *errModelCall) Unwrap() error { return e.err }
 
 // run talks with the model until it submits, says no change is needed,
 // refuses, or a budget ends the run.
@@ -147,7 +179,8 @@ func (l *loop) run(ctx context.Context) (*Record, error) {
 		}
 		resp, sent, err := l.generate(ctx, contents, cfg)
 		if err != nil {
-			if ctx.Err() != nil && time.Now().After(deadline) {
+			var rq *errRequeue
+			if !errors.As(err, &rq) && ctx.Err() != nil && time.Now().After(deadline) {
 				rec.Ending, rec.Rationale = EndTime, fmt.Sprintf("The run took longer than its %s budget.", l.budgets.MaxWall)
 				return rec, nil
 			}
@@ -266,18 +299,12 @@ func splitAnswer(cand *genai.Candidate) ([]*genai.FunctionCall, string) {
 // returns the contents to add to the conversation, or done when the
 // corrections are used up and the run ends.
 func (l *loop) correct(rec *Record, t Turn, cand *genai.Candidate, text string, corrections int) (reply []*genai.Content, done bool) {
-	reason := "an empty answer"
-	switch {
-	case cand != nil && cand.FinishReason == genai.FinishReasonMalformedFunctionCall:
-		reason = "a malformed function call"
-	case text != "":
-		reason = "text without a tool call"
-	}
+	reason := unusable(cand, text)
 	t.Note = reason
 	l.endTurn(rec, t)
 	if corrections > l.budgets.MaxCorrections {
 		rec.Ending = EndNoAnswer
-		rec.Rationale = "The model did not finish with submit or no_change."
+		rec.Rationale = fmt.Sprintf("The model did not finish with submit or no_change: %d answers in this run were unusable, the last one %s.", corrections, reason)
 		if text != "" {
 			rec.Rationale += " It said: " + clip.Text(strings.TrimSpace(text), 600, truncated)
 		}
@@ -287,8 +314,25 @@ func (l *loop) correct(rec *Record, t Turn, cand *genai.Candidate, text string, 
 		reply = append(reply, cand.Content)
 	}
 	reply = append(reply, &genai.Content{Role: genai.RoleUser, Parts: []*genai.Part{{Text: fmt.Sprintf(
-		"Your last answer was %s. Use the tools to work, and finish by calling submit(title, summary) or no_change(reason).", reason)}}})
+		"Your last answer was unusable: %s. Use the tools to work, and finish by calling submit(title, summary) or no_change(reason).", reason)}}})
 	return reply, false
+}
+
+// unusable names what was wrong with an answer that called no tool.
+func unusable(cand *genai.Candidate, text string) string {
+	switch {
+	case cand == nil:
+		return "an answer without candidates"
+	case cand.FinishReason == genai.FinishReasonMalformedFunctionCall:
+		return "a malformed function call"
+	case cand.FinishReason == genai.FinishReasonMaxTokens:
+		return "an answer cut off at the output token limit (MAX_TOKENS)"
+	case text != "":
+		return "text without a tool call"
+	case cand.Content == nil:
+		return fmt.Sprintf("an answer without content (finish reason %s)", cmp.Or(string(cand.FinishReason), "none"))
+	}
+	return "an empty answer"
 }
 
 // callTools runs a turn's tool calls and returns their responses. At most
@@ -379,20 +423,27 @@ func (l *loop) dispatch(ctx context.Context, turn int, fc *genai.FunctionCall, r
 func (l *loop) finish(ctx context.Context, turn int, fc *genai.FunctionCall, rec *Record) (bool, map[string]any) {
 	args := fc.Args
 	if fc.Name == toolNoChange {
-		reason, _ := args["reason"].(string)
-		if strings.TrimSpace(reason) == "" {
-			rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "error", Detail: "no reason"})
-			return false, errResult("no_change needs a reason")
+		reason, problem := stringArg(args, "reason")
+		if problem == "" && strings.TrimSpace(reason) == "" {
+			problem = "the reason is empty"
+		}
+		if problem != "" {
+			rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "error", Detail: problem})
+			return false, errResult("no_change needs a reason: " + problem)
 		}
 		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "ok"})
 		rec.Ending, rec.Rationale = EndNoChange, clip.Text(strings.TrimSpace(reason), 4000, truncated)
 		return true, nil
 	}
-	title, _ := args["title"].(string)
-	summary, _ := args["summary"].(string)
-	if strings.TrimSpace(title) == "" || strings.TrimSpace(summary) == "" {
-		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "error", Detail: "title or summary missing"})
-		return false, errResult("submit needs a title and a summary")
+	title, problem := stringArg(args, "title")
+	summary, problem2 := stringArg(args, "summary")
+	problem = cmp.Or(problem, problem2)
+	if problem == "" && (strings.TrimSpace(title) == "" || strings.TrimSpace(summary) == "") {
+		problem = "the title or the summary is empty"
+	}
+	if problem != "" {
+		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "error", Detail: problem})
+		return false, errResult("submit needs a title and a summary: " + problem)
 	}
 	if problems := l.ws.Check(ctx); len(problems) > 0 {
 		rec.Calls = append(rec.Calls, ToolCall{Turn: turn, Name: fc.Name, Outcome: "rejected", Detail: clip.Text(strings.Join(problems, "; "), 300, truncated)})
@@ -403,44 +454,65 @@ func (l *loop) finish(ctx context.Context, turn int, fc *genai.FunctionCall, rec
 	return true, nil
 }
 
-// generate calls the model, retrying transient failures with backoff and
-// the delay the API asks for; a failure that outlasts the retries becomes
-// errRequeue, so the key waits instead of failing.
+// generate calls the model, retrying transient failures (ModelAttempts
+// tries in all) after the delay the API asks for or a backoff. A failure
+// that outlasts the tries, a delay longer than MaxRetryWait, or a retry the
+// run's time cannot fit becomes errRequeue: the key waits and runs again,
+// and nothing of this run reaches GitHub.
 func (l *loop) generate(ctx context.Context, contents []*genai.Content, cfg *genai.GenerateContentConfig) (*genai.GenerateContentResponse, int, error) {
 	sent := requestBytes(contents, cfg)
-	var last error
-	var wait time.Duration
-	for attempt := 1; attempt <= l.budgets.ModelAttempts; attempt++ {
-		resp, err := l.model.Generate(ctx, l.name, contents, cfg)
-		if err == nil && resp != nil {
+	for attempt := 1; ; attempt++ {
+		resp, err := l.call(ctx, contents, cfg)
+		if err == nil {
 			return resp, sent, nil
 		}
-		if err == nil {
-			err = errors.New("the model returned nothing")
-		}
-		last = err
-		transient, delay := classify(err)
-		if !transient || ctx.Err() != nil {
+		transient, asked := classify(err)
+		switch {
+		case ctx.Err() != nil && attempt > 1:
+			// The run's time ran out while the model kept failing.
+			return nil, sent, &errRequeue{err: err, attempts: attempt}
+		case ctx.Err() != nil:
 			return nil, sent, fmt.Errorf("model call: %w", err)
+		case !transient:
+			return nil, sent, &errModelCall{err: err}
 		}
-		wait = delay
+		wait := asked
 		if wait <= 0 {
-			wait = backoff(attempt)
+			wait = backoff(l.budgets.RetryBase, attempt)
+		}
+		giveUp := attempt >= l.budgets.ModelAttempts || asked > l.budgets.MaxRetryWait
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			giveUp = true // the run's time is up before the retry would happen
+		}
+		if giveUp {
+			return nil, sent, &errRequeue{err: err, attempts: attempt, after: asked}
 		}
 		l.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).Msg("model call failed; retrying")
-		if attempt == l.budgets.ModelAttempts {
-			break
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			break // the run's time is up before the retry would happen
-		}
+		timer := time.NewTimer(wait)
 		select {
-		case <-time.After(wait):
+		case <-timer.C:
 		case <-ctx.Done():
-			return nil, sent, ctx.Err()
+			timer.Stop()
+			return nil, sent, &errRequeue{err: err, attempts: attempt, after: asked}
 		}
 	}
-	return nil, sent, &errRequeue{err: last, after: max(wait, 30*time.Second)}
+}
+
+// call makes one model request within CallTimeout. A request that outlasts
+// it (while the run still has time) is a transient failure.
+func (l *loop) call(ctx context.Context, contents []*genai.Content, cfg *genai.GenerateContentConfig) (*genai.GenerateContentResponse, error) {
+	callCtx, cancel := context.WithTimeout(ctx, l.budgets.CallTimeout)
+	defer cancel()
+	resp, err := l.model.Generate(callCtx, l.name, contents, cfg)
+	switch {
+	case err != nil && ctx.Err() == nil && errors.Is(callCtx.Err(), context.DeadlineExceeded):
+		return nil, &transientError{err: fmt.Errorf("the model did not answer within %s", l.budgets.CallTimeout)}
+	case err != nil:
+		return nil, err
+	case resp == nil:
+		return nil, &transientError{err: errors.New("the model returned nothing")}
+	}
+	return resp, nil
 }
 
 // requestBytes estimates the bytes a request sends: the conversation, the

@@ -2,8 +2,10 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -30,7 +32,10 @@ var ErrNoCredentials = errors.New("no model credentials: set GEMINI_API_KEY, or 
 func NewGenAIModel(ctx context.Context, httpClient *http.Client) (Model, error) {
 	c, err := genai.NewClient(ctx, &genai.ClientConfig{HTTPClient: httpClient})
 	if err != nil {
-		return nil, fmt.Errorf("%w (%v)", ErrNoCredentials, err)
+		// genai appends a dump of its whole ClientConfig to the reason,
+		// which check runs and `tend plan` do not need.
+		why, _, _ := strings.Cut(err.Error(), ". ClientConfig:")
+		return nil, fmt.Errorf("%w (%s)", ErrNoCredentials, why)
 	}
 	return genaiModel{c}, nil
 }
@@ -73,8 +78,15 @@ func classify(err error) (transient bool, delay time.Duration) {
 		}
 		return false, 0
 	}
+	// A transport failure, or an answer that is not the JSON it should be
+	// (cut off, or of the wrong shape): the same request may well succeed.
 	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "EOF") {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &ne), errors.As(err, &syntax), errors.As(err, &typeErr),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		strings.Contains(err.Error(), "connection reset"), strings.Contains(err.Error(), "EOF"):
 		return true, 0
 	}
 	return false, 0
@@ -98,8 +110,10 @@ func retryInfo(details []map[string]any) time.Duration {
 	return 0
 }
 
-// backoff is the wait before retry n (1-based) when the API named none.
-func backoff(n int) time.Duration {
-	d := time.Second << min(n-1, 6)
+// backoff is the wait after failed try n (1-based) when the API named
+// none: base doubled n-1 times (at most 64 times), less up to half of it
+// as jitter.
+func backoff(base time.Duration, n int) time.Duration {
+	d := base << min(n-1, 6)
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -62,6 +61,8 @@ type Reconciler struct {
 	// Limits of the worktree (zero: its defaults).
 	Policy worktree.Policy
 	Now    func() time.Time
+
+	outages outages
 }
 
 func (r *Reconciler) now() time.Time {
@@ -333,14 +334,9 @@ func (r *Reconciler) runAgent(ctx context.Context, rn *run, target, day string) 
 	}
 	rec, err := l.run(ctx)
 	if err != nil {
-		var rq *errRequeue
-		r.Metrics.record("model-error", rec)
-		r.finishCheck(ctx, rn, "neutral", "The model is unavailable", "tend could not reach the model ("+clip.Text(err.Error(), 300, truncated)+"). It tries again later.", rec)
-		if errors.As(err, &rq) {
-			return reconcilers.Result{}, reconcilers.RetryAfter(err, rq.after)
-		}
-		return reconcilers.Result{}, err
+		return r.runFailed(ctx, rn, rec, err)
 	}
+	r.outages.reset(rn.k.String())
 	rn.req.Log.Info().Str("ending", string(rec.Ending)).Int("turns", len(rec.Turns)).Int64("tokens", rec.Tokens).Int("tool_calls", len(rec.Calls)).Dur("model_time", rec.Duration).Msg("agent run finished")
 	r.Metrics.record(string(rec.Ending), rec)
 	if rec.Ending == EndSubmitted || rec.Ending == EndNoChange {
@@ -375,33 +371,22 @@ func (r *Reconciler) newLoop(ctx context.Context, rn *run, day string) (*loop, *
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pol := r.Policy
-	pol.KeyPath = k.Path
-	pol.Edits = req.Rule.Edits
-	tree, err := worktree.New(ctx, src, pol)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("list the repository: %w", err)
-	}
-	system, task, err := r.prompts(ctx, rn, tree, prFiles)
+	task, err := r.taskPrompt(ctx, rn, prFiles)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	resolver := images.Resolver(images.NewRegistryResolver())
-	if r.NewResolver != nil {
-		resolver = r.NewResolver()
-	}
-	ct := &contextTools{client: client, owner: k.Owner, repo: k.Repo, release: rn.release, relRepo: rn.relRepo, issue: rn.issue, resolver: resolver}
+	ct := &contextTools{client: client, owner: k.Owner, repo: k.Repo, release: rn.release, relRepo: rn.relRepo, issue: rn.issue}
 	ct.writers = func(ctx context.Context) ([]*github.IssueComment, error) { return r.writersComments(ctx, client, k) }
-	budgets := r.Budgets
-	budgets.defaults()
-	l := &loop{
-		model: r.Model, name: r.ModelName, budgets: budgets, system: system, task: task, ws: tree, ctxTools: ct,
-		decls: append(tree.Declarations(), contextDeclarations(rn.release != nil, rn.issue != nil)...), log: req.Log,
+	l, tree, err := r.startSession(ctx, session{
+		key: k, rule: req.Rule, baseBranch: rn.base.Branch, src: src, task: task, ctxTools: ct, log: req.Log,
 		onTokens: func(n int64) {
 			if _, err := r.Usage.AddTokens(context.WithoutCancel(ctx), k.String(), day, n); err != nil {
 				req.Log.Warn().Err(err).Msg("recording tokens")
 			}
 		},
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	return l, tree, prFiles, nil
 }
@@ -454,12 +439,8 @@ func (r *Reconciler) land(ctx context.Context, rn *run, rec *Record, tree *workt
 // again until its inputs change.
 func (r *Reconciler) reportUnfinished(ctx context.Context, rn *run, rec *Record, target string) (reconcilers.Result, error) {
 	k := rn.k
-	conclusion := "neutral"
-	if !rec.Ending.Budget() {
-		conclusion = "failure"
-	}
-	title := map[Ending]string{EndTurns: "Turn budget spent", EndTokens: "Token budget spent", EndTime: "Time budget spent", EndBlocked: "The model refused", EndNoAnswer: "The model did not finish"}[rec.Ending]
-	summary := rec.Rationale + "\n\nNothing was changed. tend runs this key again when the file, the rule or the request changes."
+	conclusion, title, summary := unfinishedCheck(rec)
+	summary += "\n\nNothing was changed. tend runs this key again when the file, the rule or the request changes."
 	if rn.checkRun != 0 {
 		r.finishCheck(ctx, rn, conclusion, title, summary, rec)
 	} else if err := changes.PostCheck(ctx, rn.req.Client, k.Owner, k.Repo, changes.Check{
@@ -469,6 +450,17 @@ func (r *Reconciler) reportUnfinished(ctx context.Context, rn *run, rec *Record,
 		return reconcilers.Result{}, err
 	}
 	return reconcilers.Result{Outcome: string(rec.Ending)}, r.remember(ctx, rn, string(rec.Ending), rn.prHead())
+}
+
+// unfinishedCheck is the conclusion, title and summary of the check run
+// of a run that ended without submitting or saying no change is needed.
+func unfinishedCheck(rec *Record) (conclusion, title, summary string) {
+	conclusion = "neutral"
+	if !rec.Ending.Budget() {
+		conclusion = "failure"
+	}
+	title = map[Ending]string{EndTurns: "Turn budget spent", EndTokens: "Token budget spent", EndTime: "Time budget spent", EndBlocked: "The model refused", EndNoAnswer: "The model did not finish"}[rec.Ending]
+	return conclusion, title, rec.Rationale
 }
 
 // change is the key's Change with everything but its files.

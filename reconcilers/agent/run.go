@@ -109,22 +109,10 @@ func (r *Reconciler) withBase(ctx context.Context, rn *run, changed []changes.Fi
 	return out
 }
 
-// prompts renders the system prompt and the task of the run.
-func (r *Reconciler) prompts(ctx context.Context, rn *run, tree *worktree.Tree, prFiles map[string]*[]byte) (string, string, error) {
+// taskPrompt renders the task of a run on GitHub: the trigger's prompt,
+// then the open PR it continues or people's instructions, and feedback.
+func (r *Reconciler) taskPrompt(ctx context.Context, rn *run, prFiles map[string]*[]byte) (string, error) {
 	req, k := rn.req, rn.k
-	var tools []string
-	for _, d := range tree.Declarations() {
-		tools = append(tools, d.Name)
-	}
-	budgets := r.Budgets
-	budgets.defaults()
-	sys, err := prompts.Render("system", prompts.System{
-		Repo: k.FullName(), Rule: req.Rule.Name, Path: k.Path, Issue: k.Issue, Edits: req.Rule.Edits,
-		Workflows: worktree.WorkflowsAllowed(req.Rule.Edits), Tools: tools, MaxTurns: budgets.MaxTurns, BaseBranch: rn.base.Branch,
-	})
-	if err != nil {
-		return "", "", err
-	}
 	task := prompts.Task{Repo: k.FullName(), Rule: req.Rule.Name, Path: k.Path, Prompt: req.Rule.Prompt, Trigger: req.Trigger}
 	name := "push"
 	switch {
@@ -139,7 +127,7 @@ func (r *Reconciler) prompts(ctx context.Context, rn *run, tree *worktree.Tree, 
 	}
 	text, err := prompts.Render(name, task)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	task.Instructions = strings.Join(req.Steering.Instructions, "\n\n")
 	if rn.pr != nil && !rn.recreate {
@@ -151,24 +139,24 @@ func (r *Reconciler) prompts(ctx context.Context, rn *run, tree *worktree.Tree, 
 		task.PRSummary = prSummary(rn.pr.GetBody())
 		cont, err := prompts.Render("continue", task)
 		if err != nil {
-			return "", "", err
+			return "", err
 		}
 		text += "\n" + cont
 	} else if task.Instructions != "" {
 		more, err := prompts.Render("instructions", task)
 		if err != nil {
-			return "", "", err
+			return "", err
 		}
 		text += "\n" + more
 	}
 	if rn.fb.due() {
 		fbText, err := rn.fb.prompt()
 		if err != nil {
-			return "", "", err
+			return "", err
 		}
 		text += "\n" + fbText
 	}
-	return sys, text, nil
+	return text, nil
 }
 
 // pushChanges lists what a triggering push changed (bounded) and the key

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tend-app/tend/internal/clip"
 	"github.com/tend-app/tend/internal/toolschema"
+	"github.com/tend-app/tend/reconcilers/agent/worktree"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -116,10 +117,10 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 		return map[string]any{"number": c.issue.GetNumber(), "title": c.issue.GetTitle(), "body": clip.Text(c.issue.GetBody(), 30000, truncated),
 			"author": c.issue.GetUser().GetLogin(), "state": c.issue.GetState(), "labels": labels, "comments": cs}
 	case toolResolveImage:
-		ref, _ := args["image"].(string)
+		ref, problem := stringArg(args, "image")
 		ref = strings.TrimSpace(ref)
-		if ref == "" || len(ref) > 512 {
-			return errResult("give an image reference such as \"nginx:1.27\"")
+		if problem != "" || ref == "" || len(ref) > 512 {
+			return errResult(strings.TrimPrefix(problem+"; ", "; ") + "give an image reference such as \"nginx:1.27\"")
 		}
 		d, err := c.resolver.Digest(ctx, ref)
 		if err != nil {
@@ -128,6 +129,21 @@ func (c *contextTools) call(ctx context.Context, name string, args map[string]an
 		return map[string]any{"image": ref, "digest": d}
 	}
 	return errResult("unknown tool " + name)
+}
+
+// stringArg reads a string argument of a tool the loop answers; problem
+// tells the model what is wrong with it (the model's arguments are
+// untrusted: any JSON may arrive).
+func stringArg(args map[string]any, name string) (v, problem string) {
+	raw, ok := args[name]
+	if !ok || raw == nil {
+		return "", fmt.Sprintf("argument %q is required", name)
+	}
+	s, ok := raw.(string)
+	if !ok {
+		return "", fmt.Sprintf("argument %q must be a string, not %s", name, worktree.JSONType(raw))
+	}
+	return s, ""
 }
 
 // truncated marks text the agent cut to a bound.

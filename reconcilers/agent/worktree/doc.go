@@ -14,6 +14,8 @@
 // change manager, relative to the starting tree. An Overlay is a Source
 // that puts other content at some paths of another Source: a run that
 // continues a bot PR starts from the base tree plus the PR's files.
+// DirSource is a Source on a local checkout (`tend plan`), read through an
+// os.Root so that nothing outside the directory is reached.
 //
 // # Tools
 //

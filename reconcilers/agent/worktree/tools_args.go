@@ -42,7 +42,7 @@ func (a args) str(name string, maxBytes int) (v string, present bool, err error)
 	}
 	s, ok := raw.(string)
 	if !ok {
-		return "", true, fmt.Errorf("argument %q must be a string, not %s", name, typeName(raw))
+		return "", true, fmt.Errorf("argument %q must be a string, not %s", name, JSONType(raw))
 	}
 	if len(s) > maxBytes {
 		return "", true, refusef("argument %q is %d bytes long; the limit is %d", name, len(s), maxBytes)
@@ -84,7 +84,7 @@ func (a args) integer(name string) (v int, present bool, err error) {
 		}
 		f = float64(i)
 	default:
-		return 0, true, fmt.Errorf("argument %q must be a whole number, not %s", name, typeName(raw))
+		return 0, true, fmt.Errorf("argument %q must be a whole number, not %s", name, JSONType(raw))
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1e15 {
 		return 0, true, fmt.Errorf("argument %q must be a whole number", name)
@@ -123,7 +123,9 @@ func (a args) rawPath() string {
 	return ""
 }
 
-func typeName(v any) string {
+// JSONType names the JSON type of a decoded argument ("a number"), for
+// messages that tell the model what it sent.
+func JSONType(v any) string {
 	switch v.(type) {
 	case string:
 		return "a string"
