@@ -119,27 +119,7 @@ func TestKillNineLoop(t *testing.T) {
 	if n := convergedKeys(gh, want, ref+"@"+digest); n != keysTotal {
 		t.Errorf("%d of %d keys converged", n, keysTotal)
 	}
-	dups, orphans := 0, 0
-	for repo := range want {
-		open := map[string]int{}
-		for _, pr := range gh.PullRequests(repo) {
-			if pr.State == "open" {
-				open[pr.HeadRef]++
-			}
-		}
-		for branch, n := range open {
-			if n > 1 {
-				dups += n - 1
-				t.Errorf("%s: %d open PRs for %s", repo, n, branch)
-			}
-		}
-		for _, b := range gh.Branches(repo) {
-			if strings.HasPrefix(b, botpr.BranchPrefix) && open[b] == 0 {
-				orphans++
-				t.Errorf("%s: branch %s has no open PR", repo, b)
-			}
-		}
-	}
+	dups, orphans := checkOnePRPerBranch(t, gh, want)
 	stuck := len(w.jobsIn(t, rivertype.JobStateRunning))
 	if stuck != 0 {
 		t.Errorf("%d jobs stuck running", stuck)
@@ -226,4 +206,32 @@ func countRuns(log string) int {
 		}
 	}
 	return n
+}
+
+// checkOnePRPerBranch counts, in the repositories of want, bot branches with
+// more than one open PR (the extra PRs) and tend/* branches without an open
+// PR, and reports each as an error.
+func checkOnePRPerBranch(t *testing.T, gh *fakegithub.Server, want map[string][]string) (dups, orphans int) {
+	t.Helper()
+	for repo := range want {
+		open := map[string]int{}
+		for _, pr := range gh.PullRequests(repo) {
+			if pr.State == "open" {
+				open[pr.HeadRef]++
+			}
+		}
+		for branch, n := range open {
+			if n > 1 {
+				dups += n - 1
+				t.Errorf("%s: %d open PRs for %s", repo, n, branch)
+			}
+		}
+		for _, b := range gh.Branches(repo) {
+			if strings.HasPrefix(b, botpr.BranchPrefix) && open[b] == 0 {
+				orphans++
+				t.Errorf("%s: branch %s has no open PR", repo, b)
+			}
+		}
+	}
+	return dups, orphans
 }

@@ -195,7 +195,7 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	}
 	clients, err := githubapp.NewDefaultCachingClientCreator(s.GitHub,
 		githubapp.WithClientUserAgent("tend/"+version),
-		githubapp.WithClientTimeout(30*time.Second),
+		githubapp.WithClientTimeout(s.GitHubTimeout),
 		githubapp.WithClientCaching(true, func() httpcache.Cache { return cache }),
 		githubapp.WithClientMiddleware(a.gh.middleware),
 	)

@@ -56,6 +56,9 @@ type settings struct {
 	RescueAfter  time.Duration
 	PollInterval time.Duration
 	ResyncTick   time.Duration
+	// GitHubTimeout bounds one request to GitHub (TEND_GITHUB_TIMEOUT),
+	// answer body included.
+	GitHubTimeout time.Duration
 	// WritePace spaces content-creating requests per installation
 	// (TEND_WRITE_LIMITS, TEND_WRITE_GAP); no Windows: not paced.
 	WritePace store.WritePace
@@ -84,7 +87,7 @@ func (s *settings) Missing() []string {
 
 // loadSettings reads the settings from the environment.
 func loadSettings() (*settings, error) {
-	s := &settings{}
+	s := &settings{GitHubTimeout: defaultGitHubTimeout}
 	if err := s.loadGitHub(); err != nil {
 		return nil, err
 	}
@@ -151,6 +154,10 @@ func (s *settings) loadGitHub() error {
 	return nil
 }
 
+// defaultGitHubTimeout is how long tend waits for one GitHub request unless
+// TEND_GITHUB_TIMEOUT says otherwise.
+const defaultGitHubTimeout = 30 * time.Second
+
 // loadNumbers reads the counts and durations that tune tend.
 // modelName is the Gemini model the agent uses (TEND_MODEL).
 func modelName() string { return envOr("TEND_MODEL", "gemini-2.5-flash") }
@@ -190,6 +197,7 @@ func (s *settings) loadNumbers() error {
 		{"TEND_SETTLE", &s.Settle}, {"TEND_MAX_DELAY", &s.MaxDelay}, {"TEND_RETRY_BASE", &s.RetryBase},
 		{"TEND_JOB_TIMEOUT", &s.JobTimeout}, {"TEND_RESCUE_AFTER", &s.RescueAfter},
 		{"TEND_POLL_INTERVAL", &s.PollInterval}, {"TEND_RESYNC_TICK", &s.ResyncTick}, {"TEND_AGENT_MAX_WALL", &s.AgentMaxWall},
+		{"TEND_GITHUB_TIMEOUT", &s.GitHubTimeout},
 		{"TEND_MODEL_TIMEOUT", &s.ModelTimeout}, {"TEND_MODEL_RETRY_BASE", &s.ModelRetryBase},
 	}
 	for _, e := range durs {

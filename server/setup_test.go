@@ -5,7 +5,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tend-app/tend/internal/fakegithub"
 )
@@ -127,6 +129,29 @@ func TestRegistryHost(t *testing.T) {
 	for web, want := range map[string]string{"https://github.com/": "ghcr.io", "https://ghe.example.com/": "containers.ghe.example.com", "": "ghcr.io"} {
 		if got := registryHost(web); got != want {
 			t.Errorf("registryHost(%q) = %q, want %q", web, got, want)
+		}
+	}
+}
+
+// TEND_GITHUB_TIMEOUT is a Go duration, 30s when unset; anything else is
+// refused with the variable's name.
+func TestGitHubTimeoutSetting(t *testing.T) {
+	t.Setenv("TEND_DATA_DIR", t.TempDir())
+	s, err := loadSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.GitHubTimeout != 30*time.Second {
+		t.Errorf("default %s, want 30s", s.GitHubTimeout)
+	}
+	t.Setenv("TEND_GITHUB_TIMEOUT", "1500ms")
+	if s, err = loadSettings(); err != nil || s.GitHubTimeout != 1500*time.Millisecond {
+		t.Errorf("1500ms: %v %v", s, err)
+	}
+	for _, bad := range []string{"30", "soon", "-1s", "0s"} {
+		t.Setenv("TEND_GITHUB_TIMEOUT", bad)
+		if _, err := loadSettings(); err == nil || !strings.Contains(err.Error(), "TEND_GITHUB_TIMEOUT") {
+			t.Errorf("%q: error %v, want one naming TEND_GITHUB_TIMEOUT", bad, err)
 		}
 	}
 }

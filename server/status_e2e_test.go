@@ -38,8 +38,11 @@ func TestStatusPageAndMetrics(t *testing.T) {
 	}
 	w.gh.AddRepoWithFiles(7, "acme/broken", "main", map[string]string{".github/tend.yaml": "version: 1\nrules:\n  - name: x\n    reconciler: magic\n    paths: [a]\n"})
 	w.enqueue(t, "acme/broken")
+	w.settle(t) // acme/broken's runs are done before the fault below
 	// A key whose runs fail: with one attempt it is dead-lettered at once.
-	w.gh.Fail("GET", "/repos/{owner}/{repo}/branches/{branch}", -1, 500, nil)
+	// The fault is acme/web's alone, so no other repository's run can be
+	// dead-lettered by it.
+	w.gh.Fail("GET", "/repos/acme/web/branches/*", -1, 500, nil)
 	if out, code, err := e2e.Run(map[string]string{"TEND_DATA_DIR": w.tend.DataDir, "TEND_MAX_ATTEMPTS": "1"}, "enqueue", "acme/web:pin-images:Dockerfile"); err != nil || code != 0 {
 		t.Fatalf("enqueue: %d %v %s", code, err, out)
 	}

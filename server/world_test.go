@@ -39,6 +39,12 @@ type worldOptions struct {
 	env      map[string]string
 	ghOpts   []fakegithub.Option
 	webhooks bool // the fake sends webhooks to tend
+	// alsoRepos are more repositories of the installation, with the same
+	// files, there before tend starts.
+	alsoRepos []string
+	// beforeStart runs once the fake GitHub holds the repositories, before
+	// tend starts.
+	beforeStart func(gh *fakegithub.Server)
 }
 
 type liveWorld struct {
@@ -59,6 +65,12 @@ func newWorld(t *testing.T, reg *testRegistry, o worldOptions) *liveWorld {
 	owner, _, _ := strings.Cut(o.repo, "/")
 	gh.AddInstallation(7, owner)
 	gh.AddRepoWithFiles(7, o.repo, o.branch, o.files)
+	for _, r := range o.alsoRepos {
+		gh.AddRepoWithFiles(7, r, o.branch, o.files)
+	}
+	if o.beforeStart != nil {
+		o.beforeStart(gh)
+	}
 	logs := &syncBuffer{}
 	env := map[string]string{
 		"GITHUB_APP_INTEGRATION_ID": strconv.FormatInt(gh.AppID(), 10),

@@ -97,7 +97,10 @@
 // (SetJobLog) is served the way GitHub serves it: .../actions/jobs/{id}/logs
 // answers 302 to an unauthenticated download URL on the same server.
 //
-// Faults are injected with Fail (e.g. 403 with Retry-After, 429, 502).
+// Faults are injected with Fail (e.g. 403 with Retry-After, 429, 502), slow
+// answers with Delay (held before the request is served, or after: the
+// write lands though the client gave up), and Gate holds requests until the
+// test opens it.
 //
 // Server methods are safe for concurrent use; the state is guarded by one
 // mutex, so handlers are serialized.

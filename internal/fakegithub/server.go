@@ -43,6 +43,7 @@ type config struct {
 	cacheControl   string
 	lenientBodies  bool
 	secondary      *SecondaryLimits
+	publicURL      string
 }
 
 // WithAppKey sets the App's identity: its id and the key whose public half
@@ -98,6 +99,15 @@ func WithLenientBodies() Option {
 	return func(c *config) { c.lenientBodies = true }
 }
 
+// WithPublicURL sets the base URL clients reach the API at when the test
+// serves the Server (an http.Handler) itself — over TLS under a host name,
+// say, or behind a proxy: URL returns it, and answers link to it (pagination,
+// download and web URLs). The Server still listens on its own 127.0.0.1
+// address too. A path of /api/v3/ is served like GitHub Enterprise Server's.
+func WithPublicURL(u string) Option {
+	return func(c *config) { c.publicURL = u }
+}
+
 // Server is a running fake of GitHub's REST API. All methods are safe for
 // concurrent use.
 type Server struct {
@@ -121,6 +131,7 @@ type Server struct {
 	violations    []string
 	requests      []RequestRecord
 	faults        []*fault
+	delays        []*delay
 	rates         map[string]*rateWindow
 	manifests     manifestFlow
 	ciData        *ciState // statuses and job logs (ci.go)
@@ -144,6 +155,7 @@ type RequestRecord struct {
 	NotModified    bool  // answered 304
 	Time           time.Time
 	Duration       time.Duration
+	Held           time.Duration // an injected delay (Delay) included in Duration or after it
 }
 
 // New starts a Server for a test. Cleanup closes it and reports every
@@ -209,6 +221,9 @@ func Start(opts ...Option) (*Server, error) {
 	s.hooks = newHookQueue(cfg.hookURL, cfg.hookSecret, cfg.appID)
 	s.http = httptest.NewServer(s)
 	s.base = s.http.URL + "/"
+	if cfg.publicURL != "" {
+		s.base = strings.TrimSuffix(cfg.publicURL, "/") + "/"
+	}
 	return s, nil
 }
 
@@ -271,9 +286,7 @@ func (s *Server) ResetRequests() {
 
 // fault is an injected failure.
 type fault struct {
-	method  string
-	pattern string
-	times   int // < 0: forever
+	injection
 	status  int
 	headers map[string]string
 }
@@ -290,37 +303,19 @@ type fault struct {
 func (s *Server) Fail(method, pathPattern string, times int, status int, headers map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{method: strings.ToUpper(method), pattern: pathPattern, times: times, status: status, headers: headers})
+	s.faults = append(s.faults, &fault{injection: injection{method: strings.ToUpper(method), pattern: pathPattern, times: times}, status: status, headers: headers})
 }
 
-// ClearFaults removes every injected failure.
+// ClearFaults removes every injected failure and delay.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = nil
+	s.faults, s.delays = nil, nil
 }
 
 func (s *Server) takeFault(method, path, template string) *fault {
-	for i, f := range s.faults {
-		if f.method != "" && f.method != "*" && f.method != method {
-			continue
-		}
-		if strings.Contains(f.pattern, "{") {
-			if f.pattern != template {
-				continue
-			}
-		} else if !globMatch(f.pattern, path) {
-			continue
-		}
-		if f.times > 0 {
-			f.times--
-			if f.times == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-		}
-		return f
-	}
-	return nil
+	f, _ := takeInjection(&s.faults, method, path, template)
+	return f
 }
 
 // globMatch matches a path against a pattern in which "*" matches within a
@@ -375,6 +370,7 @@ type call struct {
 	status int
 	header http.Header
 	out    []byte
+	held   time.Duration // an injected delay
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -404,7 +400,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.waitAtGates(r)
+	dl := s.takeDelay(r, escaped)
+	if dl != nil {
+		c.held = dl.d
+		if dl.hold == HoldBefore {
+			time.Sleep(dl.d)
+		}
+	}
 	s.serveLocked(w, c, escaped)
+	if dl != nil && dl.hold == HoldAnswer {
+		time.Sleep(dl.d)
+	}
 	w.WriteHeader(c.status)
 	if c.out != nil && r.Method != http.MethodHead {
 		w.Write(c.out) //nolint:errcheck // the client went away
@@ -565,6 +571,7 @@ func (s *Server) finish(w http.ResponseWriter, c *call) {
 		NotModified:    notModified,
 		Time:           c.start,
 		Duration:       time.Since(c.start),
+		Held:           c.held,
 	})
 	if len(s.requests) > maxRequestLog {
 		s.requests = append([]RequestRecord(nil), s.requests[len(s.requests)/2:]...)

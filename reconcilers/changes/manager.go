@@ -115,6 +115,17 @@ func (m *Manager) applyToOpenPR(ctx context.Context, client *github.Client, owne
 	// even when the base branch caught up — unless they asked for it with
 	// `/reconcile recreate`.
 	overwrite := pr.GetHead().GetSHA() != st.Head
+	if overwrite && !c.Recreate && !st.HumanNotified {
+		ours, err := m.ownHead(ctx, client, owner, repo, pr, st, c)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if ours {
+			// tend's own branch move, which it never saw land: adopt it.
+			zerolog.Ctx(ctx).Info().Int("pr", pr.GetNumber()).Str("head", short(pr.GetHead().GetSHA())).Msg("the PR's head is tend's own unrecorded commit; adopting it")
+			st.Head, overwrite = pr.GetHead().GetSHA(), false
+		}
+	}
 	if overwrite && !c.Recreate {
 		return m.humanEdits(ctx, client, owner, repo, pr, st, c)
 	}
