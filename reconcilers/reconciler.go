@@ -38,7 +38,12 @@ type Request struct {
 	Delivery string
 	// Steering is what people asked through commands and buttons.
 	Steering Steering
-	Log      zerolog.Logger
+	// PR is the key's newest pull request as this run's comment commands
+	// read it just before (nil when it has none), when PRRead says they
+	// did: the reconciler need not list the key's PRs again.
+	PR     *github.PullRequest
+	PRRead bool
+	Log    zerolog.Logger
 }
 
 // Result is what a run did.

@@ -216,6 +216,40 @@ func TestCommandsNeverTwiceNeverLost(t *testing.T) {
 	wantReactions(t, "lost command", w.reactions(lost), "+1", "eyes")
 }
 
+// A command whose delivery was lost on a PR nothing else touched since
+// tend opened it is found by the next resync. Such a run reads no comments
+// while the PR's updated_at has not moved since tend opened it, so this
+// is what proves that a comment moves it and is then read (GitHub keeps
+// updated_at to the second: the comment is made in a later second than
+// the PR was opened, as any comment by a person who has seen the PR is).
+func TestCommandLostOnAnUntouchedPR(t *testing.T) {
+	w := startSteerWorld(t)
+	before := len(w.checks(t))
+	// A resync with nothing new reads no comments and changes nothing.
+	w.gh.ResetRequests()
+	w.enqueue(t, "acme/web:pin-images")
+	w.settle(t)
+	if n := len(w.checks(t)); n != before {
+		t.Fatalf("a resync with nothing new made %d check runs, want %d", n, before)
+	}
+	for _, r := range w.gh.Requests() {
+		if r.Operation == "issues/list-comments" || r.Operation == "pulls/list" && strings.Contains(r.Query, "head=") {
+			t.Errorf("a resync of an untouched PR made %s %s?%s", r.Method, r.Path, r.Query)
+		}
+	}
+	fakegithub.WaitNextSecond()
+	w.gh.DropWebhooks(1)
+	lost := w.say(t, writer, "/reconcile")
+	wantReactions(t, "before the resync", w.reactions(lost))
+	// The rule's resync: its listing of open PRs serves the path key.
+	w.enqueue(t, "acme/web:pin-images")
+	w.settle(t)
+	if n := len(w.checks(t)); n != before+1 {
+		t.Errorf("the resync did not find the lost command: %d check runs, want %d", n, before+1)
+	}
+	wantReactions(t, "lost command", w.reactions(lost), "+1", "eyes")
+}
+
 // Re-run and both buttons make a new check run on the same head commit,
 // even when nothing changed; re-running the config's check reports again.
 func TestCheckRunButtons(t *testing.T) {

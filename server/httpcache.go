@@ -21,6 +21,13 @@ import (
 // truncated bytes in its memory cache, so every later 304 serves a broken
 // body. With a TempDir on the same filesystem, writes are atomic renames.
 // Entries that still fail to parse (a crash mid-write) are dropped on read.
+//
+// diskv's memory cache is off (CacheSizeMax 0): it adds an entry's size
+// again each time concurrent readers of an uncached entry cache it, so
+// its count drifts past its limit and every later read panics ("still
+// won't fit in the cache"). Seen once many keys of a repository read its
+// one listing of open PRs at a time. Reads come from the file (the
+// operating system's page cache), which also keeps tend's memory lower.
 func newResponseCache(dir string) (httpcache.Cache, error) {
 	tmp := filepath.Join(dir, ".tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
@@ -29,7 +36,7 @@ func newResponseCache(dir string) (httpcache.Cache, error) {
 	d := diskv.New(diskv.Options{
 		BasePath:     dir,
 		TempDir:      tmp,
-		CacheSizeMax: 100 << 20,
+		CacheSizeMax: 0,
 		PathPerm:     0o700,
 		FilePerm:     0o600,
 	})

@@ -177,6 +177,14 @@ func (a *app) goLive(s *settings) error {
 	return nil
 }
 
+// installationTTL is how long a repository's installation is remembered.
+// Looking it up takes the App's JWT (counted against the App's rate
+// limit); an hour, the lifetime of an installation token, spares a resync
+// of a large organisation (which takes more than minutes) a lookup per
+// repository. A repository removed from the App meanwhile fails its runs
+// with 404s until its entry expires.
+const installationTTL = time.Hour
+
 // wire builds the GitHub clients, the queue and its worker.
 func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	log := a.log
@@ -202,11 +210,11 @@ func (a *app) wire(ctx context.Context, s *settings) (*live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github app client: %w", err)
 	}
-	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), 10*time.Minute, 20*time.Minute)
+	installs := githubapp.NewCachingInstallationsService(githubapp.NewInstallationsService(appClient), installationTTL, 2*installationTTL)
 	configs := config.NewCache(config.NewLoader(), a.st)
 
 	manager := &changes.Manager{Identity: l.identity, Counter: a.st, Declines: a.st}
-	pipeline := &commands.Pipeline{Identity: l.identity, PRs: manager}
+	pipeline := &commands.Pipeline{Identity: l.identity, PRs: manager, Quiet: manager}
 	model, modelErr := agent.NewGenAIModel(ctx, nil)
 	if modelErr != nil {
 		log.Warn().Err(modelErr).Msg("agent rules will fail their check runs until model credentials are set")

@@ -48,7 +48,8 @@ func (s *Server) AddReview(fullName string, number int, author, state, body stri
 		panic(fmt.Sprintf("fakegithub: AddReview: no pull request %s#%d", fullName, number))
 	}
 	u := s.userLocked(author, "")
-	t := ts(now())
+	is.updatedAt = now() // a review moves the pull request's updated_at, as on GitHub
+	t := ts(is.updatedAt)
 	rv := &review{id: s.newID(), repo: rp, pr: is, user: u, state: state, body: body, commitID: is.pr.headSHA, submittedAt: t}
 	ci := s.ci()
 	ci.reviews = append(ci.reviews, rv)

@@ -122,8 +122,10 @@ func runScale(cfg scaleConfig) (*scaleResult, error) {
 		name string
 		ks   []keys.Key
 	}{
-		// The first warm resync refreshes the cached PR lists, which
-		// changed when the PRs opened; the second is the steady state.
+		// The first warm resync reads each repository's list of open PRs
+		// again (it changed when the PRs opened), and that one answer
+		// serves the path keys the resync enqueues; the second is the
+		// steady state.
 		{"warm resync 1 (nothing changed since the PRs opened)", ruleKeys},
 		{"warm resync 2 (nothing changed)", ruleKeys},
 		{"no-op reconcile of every path key", pathKeys},

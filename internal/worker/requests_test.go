@@ -29,6 +29,7 @@ import (
 	"github.com/tend-app/tend/internal/worker"
 	"github.com/tend-app/tend/reconcilers"
 	"github.com/tend-app/tend/reconcilers/changes"
+	"github.com/tend-app/tend/reconcilers/commands"
 	"github.com/tend-app/tend/reconcilers/images"
 )
 
@@ -63,6 +64,7 @@ func newBench(t testing.TB, files map[string]string) *bench {
 		Configs:       config.NewCache(config.NewLoader(), st),
 		Reconcilers:   map[string]reconcilers.Reconciler{"images": &images.Reconciler{Changes: m, Index: st}},
 		PRs:           m, Forget: st, Meta: st,
+		Commands: &commands.Pipeline{Identity: m.Identity, PRs: m, Quiet: m},
 	}
 	return &bench{gh: gh, worker: w, manager: m}
 }
@@ -153,9 +155,20 @@ func TestRequestsPerReconcile(t *testing.T) {
 	if managerOps > 7 {
 		t.Errorf("opening a PR took %d change-manager requests, want ≤ 7: %s", managerOps, ops(open))
 	}
-	// The same key again: up to date.
+	// The rule's resync after the PR opened: its listing of the
+	// repository's open PRs changed (the new PR) and is read again; the
+	// key it enqueues finds its PR in that same listing (a 304), and reads
+	// no comments, because nothing changed the PR since tend opened it.
+	_, resync := b.run(t, "acme/web:pin")
+	row("resync of the rule after opening a PR", resync)
+	if c := len(resync) - notModified(resync); c > 1 {
+		t.Errorf("the rule's resync made %d requests that count, want ≤ 1 (its PR listing): %s", c, ops(resync))
+	}
 	res, again := b.run(t, "acme/web:pin:deploy/app.yaml")
-	row("PR up to date", again)
+	row("PR up to date (first time after opening it, after the resync)", again)
+	if res.Outcome != "up-to-date" || len(again) > 3 || notModified(again) != len(again) {
+		t.Errorf("up to date after the resync: %s with %d requests, %d answered 304; want ≤ 3, all 304: %s", res.Outcome, len(again), notModified(again), ops(again))
+	}
 	res, again = b.run(t, "acme/web:pin:deploy/app.yaml")
 	row("PR up to date, warm cache", again)
 	// The run reads the key's PR once, for its commands and for the change
@@ -163,6 +176,15 @@ func TestRequestsPerReconcile(t *testing.T) {
 	// counts against the rate limit.
 	if res.Outcome != "up-to-date" || len(again) > 3 || notModified(again) != len(again) {
 		t.Errorf("up to date: %s with %d requests, %d answered 304; want ≤ 3, all 304: %s", res.Outcome, len(again), notModified(again), ops(again))
+	}
+	// A comment moves the PR's updated_at: the next run reads the PR's
+	// comments (once; later runs revalidate them with a 304).
+	fakegithub.WaitNextSecond()
+	b.gh.AddComment("acme/web", res.PR, "maya", "looks good")
+	_, commented := b.run(t, "acme/web:pin:deploy/app.yaml")
+	row("PR up to date, after a person commented", commented)
+	if !hasOp(commented, "issues/list-comments") {
+		t.Errorf("a comment did not make the run read the PR's comments: %s", ops(commented))
 	}
 	// The tag moves: update the PR.
 	pushImage(t, host, "acme/app:1")
@@ -206,6 +228,15 @@ func TestRequestsPerReconcile(t *testing.T) {
 	if f := os.Getenv("TEND_REQUESTS_REPORT"); f != "" {
 		_ = os.WriteFile(f, []byte(report.String()), 0o644)
 	}
+}
+
+func hasOp(reqs []fakegithub.RequestRecord, op string) bool {
+	for _, r := range reqs {
+		if r.Operation == op {
+			return true
+		}
+	}
+	return false
 }
 
 // countManager counts the requests of the change manager in a reconcile:

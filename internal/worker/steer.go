@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
@@ -18,6 +19,8 @@ import (
 const (
 	triggerRerun  = "check_run:rerequested"
 	triggerAction = "check_run:requested_action:"
+	// triggerComment starts the trigger of a run a comment asked for.
+	triggerComment = "issue_comment:"
 )
 
 // steered is what the command pipeline made of a run before its reconciler.
@@ -26,6 +29,10 @@ type steered struct {
 	steering reconcilers.Steering
 	// outcome, when set, ends the run without reconciling (skipped).
 	outcome string
+	// newest is the key's newest PR as the commands read it (nil: none),
+	// when read says they did; the reconciler does not list it again.
+	newest *github.PullRequest
+	read   bool
 }
 
 // steer reads the key's new comment commands (and the button that started
@@ -39,11 +46,16 @@ func (w *Worker) steer(ctx context.Context, client *github.Client, run queue.Run
 	if err != nil {
 		return s, err
 	}
+	// Pickup and SetSkip keep t.Newest's body and labels up to date.
+	s.newest, s.read = t.Newest, true
 	if t.PR == nil && run.Key.Kind() == keys.KindPath {
 		t = declinedPR(client, run.Key, t)
 	}
 	s.target = t
-	b, err := w.Commands.Pickup(ctx, t, commands.Options{Deterministic: rule.Reconciler != config.ReconcilerAgent})
+	b, err := w.Commands.Pickup(ctx, t, commands.Options{
+		Deterministic: rule.Reconciler != config.ReconcilerAgent,
+		Comment:       strings.HasPrefix(run.Trigger, triggerComment),
+	})
 	if err != nil {
 		return s, err
 	}

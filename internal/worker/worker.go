@@ -376,8 +376,8 @@ func (w *Worker) reconcile(ctx context.Context, log zerolog.Logger, client *gith
 	res, err := rec.Reconcile(ctx, reconcilers.Request{
 		Key: k, Rule: rule, Config: loaded.Config, DefaultBranch: branch, Client: client,
 		InstallationID: installationID, Trigger: run.Trigger, Attempt: run.Attempt, Delivery: run.Delivery,
-		Steering: steer.steering,
-		Log:      log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
+		Steering: steer.steering, PR: steer.newest, PRRead: steer.read,
+		Log: log.With().Str("rule", rule.Name).Str("reconciler", rule.Reconciler).Logger(),
 	})
 	if ferr := w.finishSteer(ctx, steer, run, classify(err)); ferr != nil {
 		return reconcilers.Result{}, ferr

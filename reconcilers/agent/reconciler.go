@@ -160,7 +160,7 @@ func (r *Reconciler) begin(ctx context.Context, req reconcilers.Request) (*run, 
 	if err != nil {
 		return nil, err
 	}
-	prior, err := r.Changes.Prior(ctx, req.Client, k.Owner, k.Repo, k, req.Steering.Reconsider || req.Steering.Recreate)
+	prior, err := r.Changes.PriorOf(ctx, req.Client, k, req.PRRead, req.PR, req.Steering.Reconsider || req.Steering.Recreate)
 	if err != nil {
 		return nil, err
 	}

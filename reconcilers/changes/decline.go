@@ -55,10 +55,21 @@ func declinedBy(pr *github.PullRequest, st botpr.State) bool {
 // request, the Recreate button): the decline is withdrawn. A declined PR a
 // person reopened withdraws it too. Running it again changes nothing.
 func (m *Manager) Prior(ctx context.Context, client *github.Client, owner, repo string, k keys.Key, reconsider bool) (*Prior, error) {
-	pr, st, err := m.findPR(ctx, client, owner, repo, botpr.BranchName(k))
-	if err != nil {
-		return nil, err
+	return m.PriorOf(ctx, client, k, false, nil, reconsider)
+}
+
+// PriorOf is Prior for a run that may have read the key's newest PR
+// already (read; pr, nil when it has none), as the run's comment commands
+// do just before the reconciler: it is not listed again.
+func (m *Manager) PriorOf(ctx context.Context, client *github.Client, k keys.Key, read bool, pr *github.PullRequest, reconsider bool) (*Prior, error) {
+	owner, repo := k.Owner, k.Repo
+	var err error
+	if !read {
+		if pr, _, err = m.findPR(ctx, client, owner, repo, botpr.BranchName(k)); err != nil {
+			return nil, err
+		}
 	}
+	st, _ := botpr.ParseState(pr.GetBody())
 	p := &Prior{PR: pr, State: st, key: k.String()}
 	if m.Declines != nil {
 		stored, err := m.Declines.Decline(ctx, k.String())

@@ -42,6 +42,8 @@ type Manager struct {
 	// LimitRetry is when a key over the open-PR limit is tried again
 	// (default 30 minutes).
 	LimitRetry time.Duration
+
+	memory memory // see openprs.go
 }
 
 // Outcome says what Apply did.
@@ -295,6 +297,12 @@ func (m *Manager) PR(ctx context.Context, client *github.Client, owner, repo str
 
 // findPR returns the newest PR tend's bot opened from branch, and its state.
 func (m *Manager) findPR(ctx context.Context, client *github.Client, owner, repo, branch string) (*github.PullRequest, botpr.State, error) {
+	// An open bot PR is the branch's newest: tend opens one only when the
+	// branch has none open.
+	if pr, ok, err := m.openPR(ctx, client, owner, repo, branch); err != nil || ok {
+		st, _ := botpr.ParseState(pr.GetBody())
+		return pr, st, err
+	}
 	prs, _, err := client.PullRequests.List(ctx, owner, repo, &github.PullRequestListOptions{
 		State: "all", Head: owner + ":" + branch, Sort: "created", Direction: "desc",
 		ListOptions: github.ListOptions{PerPage: 20},
@@ -394,7 +402,7 @@ func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, 
 		return Outcome{}, err
 	}
 	st := m.newState(c, hash, head)
-	pr, _, err := client.PullRequests.Create(ctx, owner, repo, &github.NewPullRequest{
+	pr, resp, err := client.PullRequests.Create(ctx, owner, repo, &github.NewPullRequest{
 		Title: github.Ptr(oneLine(c.Title, 256)),
 		Head:  github.Ptr(branch),
 		Base:  github.Ptr(c.Base.Branch),
@@ -405,10 +413,11 @@ func (m *Manager) open(ctx context.Context, client *github.Client, owner, repo, 
 		return Outcome{}, fmt.Errorf("open PR: %w", err)
 	}
 	if labels := c.PullRequests.Labels; len(labels) > 0 {
-		if _, _, err := client.Issues.AddLabelsToIssue(ctx, owner, repo, pr.GetNumber(), labels); err != nil {
+		if _, resp, err = client.Issues.AddLabelsToIssue(ctx, owner, repo, pr.GetNumber(), labels); err != nil {
 			return Outcome{}, fmt.Errorf("label PR #%d: %w", pr.GetNumber(), err)
 		}
 	}
+	m.openedQuiet(owner, repo, branch, pr.GetNumber(), resp)
 	if err := m.report(ctx, client, owner, repo, head, c, diff); err != nil {
 		return Outcome{}, err
 	}
@@ -561,29 +570,19 @@ func (m *Manager) OpenPRKeys(ctx context.Context, client *github.Client, owner, 
 	}
 	var out []keys.Key
 	var all []string
-	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		prs, resp, err := client.PullRequests.List(ctx, owner, repo, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list open PRs: %w", err)
+	err := m.eachOpenBotPR(ctx, client, owner, repo, func(pr *github.PullRequest) bool {
+		k, ok := botpr.StateKey(pr.GetBody())
+		if !ok || !strings.EqualFold(k.FullName(), owner+"/"+repo) {
+			return true
 		}
-		for _, pr := range prs {
-			if !strings.HasPrefix(pr.GetHead().GetRef(), botpr.BranchPrefix) || !m.Identity.IsBot(pr.GetUser().GetLogin(), pr.GetUser().GetType()) {
-				continue
-			}
-			k, ok := botpr.StateKey(pr.GetBody())
-			if !ok || !strings.EqualFold(k.FullName(), owner+"/"+repo) {
-				continue
-			}
-			all = append(all, k.String())
-			if strings.HasPrefix(pr.GetHead().GetRef(), prefix) && (rule == "" || k.Rule == rule) {
-				out = append(out, k)
-			}
+		all = append(all, k.String())
+		if strings.HasPrefix(pr.GetHead().GetRef(), prefix) && (rule == "" || k.Rule == rule) {
+			out = append(out, k)
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	if m.Counter != nil {
 		if err := m.Counter.SyncPRSlots(ctx, strings.ToLower(owner+"/"+repo), all); err != nil {

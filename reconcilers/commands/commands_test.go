@@ -165,3 +165,40 @@ func TestFinishFailure(t *testing.T) {
 		t.Errorf("no reply with the reason")
 	}
 }
+
+// quietPRs says every PR is unchanged since tend opened it.
+type quietPRs struct{}
+
+func (quietPRs) CommentsUnread(owner, repo string, pr *github.PullRequest) bool { return false }
+
+// A PR nothing changed since tend opened it has its comments left unread,
+// unless a comment started the run: its webhook says there is one.
+func TestQuietPRCommentsReadOnlyForAComment(t *testing.T) {
+	gh, client, p, k, n := setup(t)
+	ctx := context.Background()
+	p.Quiet = quietPRs{}
+	id := gh.AddComment("acme/web", n, "maya", "/reconcile")
+	gh.ResetRequests()
+	tg, err := p.Load(ctx, client, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := p.Pickup(ctx, tg, Options{}); err != nil || b.Accepted != 0 {
+		t.Fatalf("pickup of a quiet PR: %+v %v", b, err)
+	}
+	for _, r := range gh.Requests() {
+		if r.Operation == "issues/list-comments" {
+			t.Errorf("the comments of a quiet PR were read")
+		}
+	}
+	tg, err = p.Load(ctx, client, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := p.Pickup(ctx, tg, Options{Comment: true}); err != nil || b.Accepted != 1 {
+		t.Fatalf("pickup started by a comment: %+v %v", b, err)
+	}
+	if got := botReactions(gh, gh.BotLogin(), n, id); !slices.Equal(got, []string{"eyes"}) {
+		t.Errorf("reactions %v", got)
+	}
+}

@@ -9,5 +9,7 @@
 //
 // The worker calls Load, Pickup and Finish around a reconciler; the run of
 // a closed PR can use the same calls. It is level-triggered: nothing here
-// depends on the webhook that started the run.
+// depends on the webhook that started the run, except that a run a
+// comment started always reads the comments, where another run skips
+// those of a PR nothing changed since tend opened it (QuietPRs).
 package commands

@@ -33,6 +33,9 @@ type Options struct {
 	// Deterministic: the rule has no agent, so instructions are answered
 	// with a reply instead of being remembered.
 	Deterministic bool
+	// Comment: a comment started the run, so its PR's comments are read
+	// even when the PR looks unchanged since tend opened it.
+	Comment bool
 }
 
 // Pickup reads the comments newer than the ledger's marks, answers help
@@ -46,6 +49,9 @@ func (p *Pipeline) Pickup(ctx context.Context, t *Target, o Options) (Batch, err
 	perms := map[string]bool{}
 	changed := false
 	for _, s := range streams {
+		if *s.list == nil && s.pr && !o.Comment && p.Quiet != nil && !p.Quiet.CommentsUnread(t.Key.Owner, t.Key.Repo, t.PR) {
+			continue
+		}
 		if *s.list == nil {
 			cs, err := p.listComments(ctx, t.Client, t.Key, s.number)
 			if err != nil {
@@ -85,6 +91,7 @@ func (p *Pipeline) Pickup(ctx context.Context, t *Target, o Options) (Batch, err
 // stream is one comment thread of a key and how far it was read.
 type stream struct {
 	number int
+	pr     bool // the PR's comments (else the request issue's)
 	seen   *int64
 	list   *[]*github.IssueComment
 }
@@ -92,10 +99,10 @@ type stream struct {
 func (t *Target) streams() []stream {
 	var out []stream
 	if t.PR != nil {
-		out = append(out, stream{t.PR.GetNumber(), &t.Ledger.Seen, &t.prComments})
+		out = append(out, stream{t.PR.GetNumber(), true, &t.Ledger.Seen, &t.prComments})
 	}
 	if t.Issue != nil {
-		out = append(out, stream{t.Key.Issue, &t.Ledger.SeenIssue, &t.issueComments})
+		out = append(out, stream{t.Key.Issue, false, &t.Ledger.SeenIssue, &t.issueComments})
 	}
 	return out
 }

@@ -21,10 +21,20 @@ type PRFinder interface {
 	PR(ctx context.Context, client *github.Client, owner, repo string, k keys.Key) (*github.PullRequest, botpr.State, error)
 }
 
+// QuietPRs tells whether tend may have to read a PR's comments (the
+// change manager implements it): false when nothing changed the PR since
+// tend opened it without comments.
+type QuietPRs interface {
+	CommentsUnread(owner, repo string, pr *github.PullRequest) bool
+}
+
 // Pipeline reads and acknowledges comment commands.
 type Pipeline struct {
 	Identity *botpr.Identity
 	PRs      PRFinder
+	// Quiet, when set, spares reading the comments of a PR nothing changed
+	// since tend opened it; nil reads them on every run.
+	Quiet QuietPRs
 	// MaxComments bounds the comments read per stream and run (default 1000).
 	MaxComments int
 }

@@ -63,7 +63,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return r.readFailed(ctx, req, base, err)
 	}
 	// What people declined is left out of the change (see decline.go).
-	prior, err := r.Changes.Prior(ctx, req.Client, k.Owner, k.Repo, k, req.Steering.Reconsider || req.Steering.Recreate)
+	prior, err := r.Changes.PriorOf(ctx, req.Client, k, req.PRRead, req.PR, req.Steering.Reconsider || req.Steering.Recreate)
 	if err != nil {
 		return reconcilers.Result{}, err
 	}
