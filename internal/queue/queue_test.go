@@ -429,8 +429,8 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 			return reconcilers.Result{}, nil
 		})
 		opts := fastOptions(t)
-		opts.RetryBase = 200 * time.Millisecond
-		opts.RetryMax = 2 * time.Second
+		opts.RetryBase = time.Second
+		opts.RetryMax = 4 * time.Second
 		q := startQueue(t, st, rec, opts)
 		ctx := context.Background()
 		if _, err := q.Intake(ctx, Delivery{ID: "d-1"}, []keys.Key{keyA}); err != nil {
@@ -454,12 +454,12 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 		}
 		gap1, gap2 := times[1].Sub(times[0]), times[2].Sub(times[1])
 		mu.Unlock()
-		// Equal jitter: attempt 1 waits 100-200ms, attempt 2 waits 200-400ms
-		// after River's attempt started. The runner is called a few
-		// milliseconds into each attempt, and that lag varies on a loaded
-		// machine, so allow 20ms of it; a retry without backoff would come
-		// at the next poll, 20ms later.
-		if gap1 < 80*time.Millisecond || gap2 < 180*time.Millisecond {
+		// Equal jitter: attempt 1 waits 0.5-1s, attempt 2 waits 1-2s after
+		// River's attempt started. The runner is called some milliseconds
+		// into each attempt, and that lag varies on a loaded machine (tens
+		// of milliseconds were seen), so allow 100ms of it; a retry without
+		// backoff would come at the next poll, 20ms later.
+		if gap1 < 400*time.Millisecond || gap2 < 900*time.Millisecond {
 			t.Errorf("retries did not back off: gaps %s, %s", gap1, gap2)
 		}
 		// Dead letters stay: the key has no live job, so nothing can run it
