@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sort"
@@ -42,7 +43,14 @@ type scaleConfig struct {
 	// uses it through DATABASE_URL. Empty means SQLite (one replica).
 	Postgres string
 	Replicas int // tend processes sharing the database (Postgres only; default 1)
+	// PaceMinute and PaceHour, when set, turn on GitHub's secondary limits
+	// (80 content-creating requests a "minute", 500 an "hour") in the fake
+	// and tend's write pacing with the same windows, scaled down so that a
+	// paced first resync of thousands of PRs finishes in minutes.
+	PaceMinute, PaceHour time.Duration
 }
+
+func (c scaleConfig) paced() bool { return c.PaceMinute > 0 && c.PaceHour > 0 }
 
 // scalePhase is what one phase of the simulation cost.
 type scalePhase struct {
@@ -51,6 +59,7 @@ type scalePhase struct {
 	Requests int            // every request tend made to GitHub
 	Counted  int            // those that count against the rate limit (not 304)
 	Writes   int            // POST, PATCH, PUT, DELETE
+	Refused  int            // answered 403 or 429 (secondary limits when paced)
 	PeakRSS  int64          // the largest replica's peak
 	RSS      int64          // the largest replica's, when the phase ended
 	ByOp     map[string]int // counted requests by GitHub operation
@@ -201,7 +210,14 @@ func (w *scaleWorld) startFakes() error {
 			return err
 		}
 	}
-	gh, err := fakegithub.Start(fakegithub.WithRateLimit(0))
+	opts := []fakegithub.Option{fakegithub.WithRateLimit(0)}
+	if cfg.paced() {
+		opts = append(opts, fakegithub.WithSecondaryLimits(fakegithub.SecondaryLimits{
+			PerMinute: fakegithub.GitHubSecondaryLimits.PerMinute, Minute: cfg.PaceMinute,
+			PerHour: fakegithub.GitHubSecondaryLimits.PerHour, Hour: cfg.PaceHour,
+		}))
+	}
+	gh, err := fakegithub.Start(opts...)
 	if err != nil {
 		return err
 	}
@@ -239,6 +255,11 @@ func (w *scaleWorld) startReplica(dbURL string) error {
 		// the pacing on its own.
 		"TEND_WRITE_LIMITS": "off",
 		"TEND_WRITE_GAP":    "0s",
+	}
+	if w.cfg.paced() {
+		env["TEND_WRITE_LIMITS"] = fmt.Sprintf("%d/%s,%d/%s", fakegithub.GitHubSecondaryLimits.PerMinute, w.cfg.PaceMinute,
+			fakegithub.GitHubSecondaryLimits.PerHour, w.cfg.PaceHour)
+		env["TEND_WRITE_GAP"] = "1ms"
 	}
 	if dbURL != "" {
 		env["DATABASE_URL"] = dbURL
@@ -352,6 +373,9 @@ func (w *scaleWorld) phase(name string, start func() error, done func() (bool, e
 		if r.Method != "GET" && r.Method != "HEAD" {
 			p.Writes++
 		}
+		if r.Status == http.StatusForbidden || r.Status == http.StatusTooManyRequests {
+			p.Refused++
+		}
 	}
 	var err error
 	p.RSS, p.PeakRSS, err = w.memory()
@@ -395,12 +419,16 @@ func (r *scaleResult) report() string {
 	if r.cfg.Postgres != "" {
 		db = fmt.Sprintf("Postgres, %d replica(s)", max(r.cfg.Replicas, 1))
 	}
-	fmt.Fprintf(&b, "scale: %d repositories × %d paths = %d paths, images rule, %d images on a loopback registry, %s, %d workers each\n",
-		r.cfg.Repos, r.cfg.Paths, paths, r.cfg.Images, db, r.cfg.Workers)
-	b.WriteString("| phase | wall | paths/s | requests | counted (not 304) | per path | writes | peak RSS (largest replica) | RSS after |\n|---|---|---|---|---|---|---|---|---|\n")
+	pace := "write pacing off"
+	if r.cfg.paced() {
+		pace = fmt.Sprintf("paced and limited at 80 writes a %s and 500 a %s", r.cfg.PaceMinute, r.cfg.PaceHour)
+	}
+	fmt.Fprintf(&b, "scale: %d repositories × %d paths = %d paths, images rule, %d images on a loopback registry, %s, %d workers each, %s\n",
+		r.cfg.Repos, r.cfg.Paths, paths, r.cfg.Images, db, r.cfg.Workers, pace)
+	b.WriteString("| phase | wall | paths/s | requests | counted (not 304) | per path | writes | 403/429 | peak RSS (largest replica) | RSS after |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.phases {
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %d | %d | %.2f | %d | %d MB | %d MB |\n", p.Name, p.Wall.Round(100*time.Millisecond),
-			float64(paths)/p.Wall.Seconds(), p.Requests, p.Counted, float64(p.Counted)/float64(paths), p.Writes, p.PeakRSS>>20, p.RSS>>20)
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %d | %d | %.2f | %d | %d | %d MB | %d MB |\n", p.Name, p.Wall.Round(100*time.Millisecond),
+			float64(paths)/p.Wall.Seconds(), p.Requests, p.Counted, float64(p.Counted)/float64(paths), p.Writes, p.Refused, p.PeakRSS>>20, p.RSS>>20)
 	}
 	for _, p := range r.phases {
 		fmt.Fprintf(&b, "%s, counted requests by operation: %s\n", p.Name, byCount(p.ByOp))
@@ -435,6 +463,8 @@ func scaleMain(args []string) error {
 	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Hour, "give up on a phase after this")
 	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("DATABASE_URL"), "URL of a Postgres server to run on (default $DATABASE_URL; empty: SQLite); a throwaway database is created on it and dropped")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "tend processes sharing the Postgres database")
+	fs.DurationVar(&cfg.PaceMinute, "pace-minute", 0, "with -pace-hour: GitHub's secondary limits and tend's write pacing, 80 writes per this window (e.g. 1s)")
+	fs.DurationVar(&cfg.PaceHour, "pace-hour", 0, "with -pace-minute: 500 writes per this window (e.g. 4s)")
 	verbose := fs.Bool("v", false, "print tend's log")
 	_ = fs.Parse(args)
 	if cfg.Replicas > 1 && cfg.Postgres == "" {
